@@ -82,7 +82,7 @@ _NOT_NEGATING_NEXT = frozenset({"mind", "only", "just", "problem", "worries", "w
 _HYPOTHETICAL = frozenset({"if", "whether", "unless", "would", "could", "might", "should"})
 _BOUNDARY = frozenset({".", "?", "!", ";", ",", "but", "however", "so", "and", "though"})
 UNLESS = "#unless"
-NEGATION_WINDOW = 4  # tokens before a match searched for a negator ("i am not going to pressure you")
+NEGATION_WINDOW = 6  # tokens before a match searched for a negator ("i am not going to say you will lose...")
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,7 @@ class Pipeline:
 
         self.rules = list(rules) if rules is not None else load_rules()
         self.rules_by_id = {r.id: r for r in self.rules}
+        self._literals = {r.id: r.literal_words for r in self.rules}
         self.nlp = spacy.blank("en")
         self.nlp.add_pipe("sentencizer")
         self.matchers = {}
@@ -199,7 +200,8 @@ class Pipeline:
             # A negator before the match or inside a wildcard gap cancels it ("your account has not been
             # cancelled"). Rules whose phrase carries its own negation ("can not cancel") opt out.
             negated = rule.negation == "block" and (
-                _preceded_by(doc, start, sent.start, _NEGATORS) or any(t.lower_ in _NEGATORS for t in doc[start:end])
+                _preceded_by(doc, start, sent.start, _NEGATORS)
+                or any(t.lower_ in _NEGATORS and t.lower_ not in self._literals[rule.id] for t in doc[start:end])
             )
             hypothetical = _preceded_by(doc, start, sent.start, _HYPOTHETICAL, window=8)
             if rule.hypothetical == "block" and hypothetical:

@@ -74,6 +74,19 @@ class Rule:
     def __hash__(self) -> int:  # patterns hold dicts; identity is the id
         return hash(self.id)
 
+    @property
+    def literal_words(self) -> frozenset[str]:
+        """Every word the rule's phrases spell out: a negator among them belongs to the phrase itself."""
+        words: set[str] = set()
+        for pattern in self.patterns:
+            for token in pattern:
+                value = token.get("LOWER")
+                if isinstance(value, str):
+                    words.add(value)
+                elif isinstance(value, dict) and "IN" in value:
+                    words.update(value["IN"])
+        return frozenset(words)
+
 
 def compile_phrase(phrase: str) -> list[list[dict[str, Any]]]:
     """Compile one phrase into one or more spaCy token patterns. Raises ValueError naming the bad item."""

@@ -1,0 +1,88 @@
+"""The graceful-goodbye behaviours: help with the exit, "anything else?", a personal touch, an invitation
+back, a warm farewell, a follow-up note and a clear confirmation.
+
+Each is a phrase family in ``coach/patterns/goodbye.yaml``; ``personalize`` also counts the agent using the
+customer's name, which is learned from the call itself ("my name is Dana", "am I speaking with Mr. Ortiz?")
+or from a ``customer`` header in the transcript.
+"""
+
+from __future__ import annotations
+
+import re
+
+from coach.detectors.registry import evidence, finding, register
+from coach.model import Finding, Role
+
+BEHAVIOURS = ("help_with_exit", "anything_else", "personalize", "invite_return", "warm_farewell", "follow_up", "confirm_cancellation")
+
+# How a customer's name shows up in a call. Applied to the original text (case helps: "this is Dana").
+_CUSTOMER_SAYS_NAME = re.compile(
+    r"\b(?:my name is|my name's|name is|this is|it's|it is|i'm|i am)\s+(?:mr\.?|mrs\.?|ms\.?|miss|dr\.?)?\s*([A-Za-z][a-z'-]+)", re.I
+)
+_AGENT_SAYS_NAME = re.compile(
+    r"\b(?:speaking (?:with|to)|am i speaking with|is this|thank you|thanks|hi|hello|hey|bye|goodbye|okay|ok|sure|alright|of course)"
+    r",?\s+(?:mr\.?|mrs\.?|ms\.?|miss|dr\.?)?\s*([A-Z][a-z'-]+)\b"
+)
+_TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+([A-Z][a-z'-]+)")
+# Words that follow "this is" / "I'm" without being a name.
+_NOT_NAMES = frozenset(
+    """about regarding calling just trying looking going really so very not the a an my our your his her
+    their it that this here there sure fine good okay ok well yes no hi hello hey sorry afraid glad happy
+    moving leaving cancelling canceling switching done calling ready still also actually kind sort pretty
+    thinking wondering interested unhappy upset frustrated annoyed tired sick retiring having getting over
+    with in on at for from gonna wanting hoping all always never only already one two three customer member
+    ridiculous crazy insane unacceptable correct right wrong true""".split()
+)
+
+
+def customer_names(call) -> set[str]:
+    """Names the customer goes by in this call, lowercased."""
+    names: set[str] = set()
+    header = call.meta("customer") or call.meta("customer_name")
+    if header:
+        names.update(part.lower() for part in header.split() if len(part) > 1)
+    for turn in call.turns:
+        if turn.role is Role.CUSTOMER:
+            for match in _CUSTOMER_SAYS_NAME.finditer(turn.text[:200]):
+                names.add(match.group(1).lower())
+        elif turn.role is Role.AGENT:
+            for pattern in (_TITLE_NAME,):
+                for match in pattern.finditer(turn.text):
+                    names.add(match.group(1).lower())
+            for match in _AGENT_SAYS_NAME.finditer(turn.text[:120]):
+                if turn.index <= 4 and match.group(0).lower().startswith(("speaking", "am i", "is this")):
+                    names.add(match.group(1).lower())
+    agent_names = {part.lower() for part in (call.agent or "").split()}
+    return {n for n in names if n not in _NOT_NAMES and n not in agent_names and len(n) > 1}
+
+
+@register("goodbye", produces=BEHAVIOURS)
+def detect_goodbye(ac, ctx) -> list[Finding]:
+    turns = ac.call.turns
+    findings: list[Finding] = []
+    for behaviour in BEHAVIOURS:
+        matches = [m for m in ac.by_label(behaviour) if turns[m.turn].role is not Role.CUSTOMER]
+        findings.extend(finding(behaviour, matches, ac))
+    name_use = _name_use(ac)
+    if name_use:
+        existing = next((f for f in findings if f.name == "personalize"), None)
+        if existing is None:
+            findings.append(Finding("personalize", tuple(name_use)))
+        else:
+            findings[findings.index(existing)] = Finding("personalize", existing.evidence + tuple(name_use))
+    return findings
+
+
+def _name_use(ac) -> list:
+    """Agent turns after the greeting that use the customer's name."""
+    names = customer_names(ac.call)
+    if not names:
+        return []
+    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b", re.I)
+    agent_turns = [t for t in ac.call.turns if t.role is Role.AGENT]
+    found = []
+    for turn in agent_turns[1:]:  # the first agent turn is usually verification ("am I speaking with...?")
+        match = pattern.search(turn.text)
+        if match:
+            found.append(evidence(ac, turn.index, note=f'uses the customer\'s name "{match.group(1)}"'))
+    return found[:3]

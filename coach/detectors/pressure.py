@@ -1,0 +1,85 @@
+"""Pressure-style retention tactics, plus the save attempts and refusals they are counted from.
+
+Most tactics are phrases the agent says (``tactic.*`` rules). Two need context, because the same words
+can be fair information: a fee or a loss is ``penalty_threat`` / ``fear_of_loss`` only when used as
+leverage in the same turn ("...but if you stay I can waive it"), never when simply disclosed. Refusal to
+cancel is forgiven when the agent hands the customer to a team that can cancel. Interrogation is also
+counted: asking why again and again after the customer already gave a reason.
+
+``repeated_save_attempts`` depends on the rubric's ``allowed_save_offers``, so it is derived at scoring
+time from the ``save_attempt`` and ``customer_no`` findings produced here (see coach.scoring).
+"""
+
+from __future__ import annotations
+
+from coach.detectors.registry import evidence, first_per_turn, register
+from coach.model import TACTICS, Finding, Role, Source
+
+REASON_QUESTIONS_AFTER_REASON = 2  # asking why this many times after a reason was given is interrogation
+REASON_QUESTIONS_IN_ALL = 3  # or this many times in one call
+
+
+@register("pressure", produces=tuple(f"tactic.{t}" for t in TACTICS if t != "repeated_save_attempts") + ("save_attempt", "customer_no"))
+def detect_pressure(ac, ctx) -> list[Finding]:
+    turns = ac.call.turns
+
+    def agent(m) -> bool:
+        return turns[m.turn].role is not Role.CUSTOMER
+
+    tactic_matches: dict[str, list] = {}
+    for m in ac.by_prefix("tactic."):
+        if agent(m):
+            tactic_matches.setdefault(m.label.split(".", 1)[1], []).append(m)
+
+    labels_by_turn: dict[int, set[str]] = {}
+    for m in ac.matches:
+        if not m.negated and agent(m):
+            labels_by_turn.setdefault(m.turn, set()).add(m.label)
+
+    # A handover to a team that can cancel is not a refusal to cancel.
+    if "refusal_to_cancel" in tactic_matches:
+        kept = [m for m in tactic_matches["refusal_to_cancel"] if "legit_transfer" not in labels_by_turn.get(m.turn, set())]
+        tactic_matches["refusal_to_cancel"] = kept
+
+    # Mentions that become tactics only with leverage in the same turn.
+    for mention, tactic in (("fee_mention", "penalty_threat"), ("loss_mention", "fear_of_loss")):
+        for m in ac.by_label(mention):
+            context = labels_by_turn.get(m.turn, set())
+            if agent(m) and ({"leverage", "offer", "save_probe"} & context):
+                tactic_matches.setdefault(tactic, []).append(m)
+
+    findings = [
+        Finding(f"tactic.{name}", tuple(evidence(ac, m) for m in first_per_turn(ms)))
+        for name, ms in tactic_matches.items()
+        if ms
+    ]
+    interrogation = _repeated_why(ac)
+    if interrogation and "interrogation" not in tactic_matches:
+        findings.append(Finding("tactic.interrogation", tuple(interrogation)))
+
+    for turn, label, p in ac.model_scores:
+        if label.startswith("tactic.") and turns[turn].role is Role.AGENT and p >= ctx.model_thresholds.get(label, 1.01):
+            if not any(f.name == label for f in findings):
+                findings.append(Finding(label, (evidence(ac, turn, note=f"the {label} model flagged this turn", by=Source.MODEL, probability=p),)))
+
+    attempts = first_per_turn(m for m in ac.by_label("offer") if agent(m))
+    if attempts:
+        findings.append(Finding("save_attempt", tuple(evidence(ac, m) for m in attempts), str(len(attempts))))
+    nos = first_per_turn(m for m in ac.matches if m.label in ("refusal", "cancel_request") and not m.negated and turns[m.turn].role is not Role.AGENT)
+    if nos:
+        findings.append(Finding("customer_no", tuple(evidence(ac, m) for m in nos), str(len(nos))))
+    return sorted(findings, key=lambda f: f.name)
+
+
+def _repeated_why(ac) -> list:
+    """Reason questions repeated after the customer already answered, or too many in one call."""
+    turns = ac.call.turns
+    asks = first_per_turn(m for m in ac.by_label("reason_question") if turns[m.turn].role is not Role.CUSTOMER)
+    reason_turns = sorted(m.turn for m in ac.matches if m.label.startswith("reason.") and m.label != "reason.declined" and not m.negated)
+    after_reason = [m for m in asks if reason_turns and m.turn > reason_turns[0]]
+    if len(after_reason) >= REASON_QUESTIONS_AFTER_REASON:
+        note = "asked why again after the customer had already given a reason"
+        return [evidence(ac, m, note=note) for m in after_reason]
+    if len(asks) >= REASON_QUESTIONS_IN_ALL:
+        return [evidence(ac, m, note=f"asked why {len(asks)} times in one call") for m in asks]
+    return []

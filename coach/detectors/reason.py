@@ -1,0 +1,158 @@
+"""Why the customer is leaving: was it asked, was a reason established, and did the agent listen?
+
+- ``reason_asked``: the agent asked (a short "how come?" counts only right after the customer said they
+  want to cancel or declined something, so "why don't I pull up your account" never does).
+- ``reason_stated`` (value: category): the customer gave a reason, asked or not. When the agent asked and
+  the customer's answer matches no category, a substantive answer still establishes a reason, "other".
+- ``reason_acknowledged``: within the agent's next two turns, empathy about it, the customer's own words
+  picked up ("Spain", "the outages"), or, for a money reason, an offer that addresses the price.
+"""
+
+from __future__ import annotations
+
+import re
+
+from coach.detectors.registry import evidence, first_per_turn, register
+from coach.model import Finding, Role, Source
+
+# When one turn signals several categories, the more specific one wins: "I lost my job so I can't afford
+# it" is hardship, not price; "moving to another provider" is a competitor, not a house move.
+CATEGORY_PRIORITY = (
+    "financial_hardship",
+    "life_event",
+    "competitor",
+    "moving",
+    "price",
+    "service_quality",
+    "no_longer_needed",
+)
+ANSWER_MIN_WORDS = 5  # an unmatched answer to "why?" shorter than this is not a reason ("no", "just because")
+ACK_WINDOW = 2  # agent turns after the reason searched for an acknowledgement
+
+# Words too common in cancellation calls to show the agent picked up the customer's reason.
+_GENERIC = frozenset(
+    """cancel cancelling canceling cancellation account service services want wanted like would could
+    just really think know going call calling today right okay yeah sure thing things time
+    because about have that this with your from they them there their what when where which
+    will been were well much also make made still even need needs good great sorry understand
+    plan month months year years please thank thanks company customer""".split()
+)
+_WORD_RE = re.compile(r"[a-z][a-z']{3,}")
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _content_words(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD_RE.findall(text) if w not in _GENERIC}
+
+
+@register("reason", produces=("reason_asked", "reason_stated", "reason_acknowledged", "near_miss.reason_asked"))
+def detect_reason(ac, ctx) -> list[Finding]:
+    turns = ac.call.turns
+    customer_no = {m.turn for m in ac.matches if m.label in ("cancel_request", "refusal") and not m.negated}
+    asked = list(ac.by_label("reason_question"))
+    asked += [m for m in ac.by_label("reason_question_short") if _previous_customer_turn(turns, m.turn) in customer_no]
+    asked = [m for m in first_per_turn(asked) if turns[m.turn].role is not Role.CUSTOMER]
+    ask_evidence = [evidence(ac, m) for m in asked]
+    asked_turns = {m.turn for m in asked}
+    ask_evidence += [
+        evidence(ac, turn, note="the reason-question model recognised a question about why they are leaving", by=Source.MODEL, probability=p)
+        for turn, label, p in ac.model_scores
+        if label == "reason_question" and turn not in asked_turns and p >= ctx.model_thresholds.get("reason_question", 1.01)
+        and turns[turn].role is Role.AGENT
+    ]
+    ask_evidence.sort(key=lambda e: e.turn)
+
+    findings: list[Finding] = []
+    if ask_evidence:
+        findings.append(Finding("reason_asked", tuple(ask_evidence)))
+    else:
+        shorts = [m for m in ac.by_label("reason_question_short") if turns[m.turn].role is Role.AGENT]
+        if shorts:
+            note = f'closest candidate: "{shorts[0].span}" did not follow a request to cancel'
+            findings.append(Finding("near_miss.reason_asked", (evidence(ac, shorts[0], note=note),)))
+
+    stated = _reason_stated(ac, ctx, ask_evidence[0].turn if ask_evidence else None)
+    if stated is None:
+        return findings
+    category, reason_turn, stated_evidence = stated
+    findings.append(Finding("reason_stated", (stated_evidence,), category))
+    ack = _acknowledgement(ac, reason_turn, category)
+    if ack is not None:
+        findings.append(Finding("reason_acknowledged", (ack,), category))
+    return findings
+
+
+def _previous_customer_turn(turns, index: int) -> int | None:
+    for i in range(index - 1, -1, -1):
+        if turns[i].role is Role.CUSTOMER:
+            return i
+    return None
+
+
+def _reason_stated(ac, ctx, first_ask: int | None):
+    turns = ac.call.turns
+    by_turn: dict[int, list] = {}
+    for m in ac.matches:
+        if m.label.startswith("reason.") and m.label != "reason.declined" and not m.negated and turns[m.turn].role is not Role.AGENT:
+            by_turn.setdefault(m.turn, []).append(m)
+    if by_turn:
+        turn = min(by_turn)
+        matches = by_turn[turn]
+        category = min((m.label.split(".", 1)[1] for m in matches), key=_priority)
+        best = next(m for m in matches if m.label == f"reason.{category}")
+        return category, turn, evidence(ac, best, note=f'reason: {category.replace("_", " ")} (matched "{best.span}")')
+    model_hits = sorted(
+        (turn, label, p)
+        for turn, label, p in ac.model_scores
+        if label.startswith("reason.") and turns[turn].role is Role.CUSTOMER and p >= ctx.model_thresholds.get(label, 1.01)
+    )
+    if model_hits:
+        turn, label, p = model_hits[0]
+        category = label.split(".", 1)[1]
+        return category, turn, evidence(ac, turn, note=f"reason: {category} (the reason model)", by=Source.MODEL, probability=p)
+    if first_ask is None:
+        return None
+    # Asked, but the answer matches no known category: a substantive answer is still a reason.
+    declined = {m.turn for m in ac.by_label("reason.declined")}
+    for turn in turns[first_ask + 1 :]:
+        if turn.role is not Role.CUSTOMER:
+            continue
+        words = ac.normalized[turn.index].split()
+        if turn.index in declined or len(words) < ANSWER_MIN_WORDS:
+            return None
+        return "other", turn.index, evidence(ac, turn.index, note="reason: other (the customer's answer to the reason question)")
+    return None
+
+
+def _priority(category: str) -> int:
+    return CATEGORY_PRIORITY.index(category) if category in CATEGORY_PRIORITY else len(CATEGORY_PRIORITY)
+
+
+def _acknowledgement(ac, reason_turn: int, category: str):
+    turns = ac.call.turns
+    reason_words = _content_words(ac.normalized[reason_turn])
+    agent_turns = [t.index for t in turns[reason_turn + 1 :] if t.role is Role.AGENT][:ACK_WINDOW]
+    # The reason may be given mid-turn after the agent already spoke in it; the same agent turn can't reply.
+    by_turn: dict[int, list] = {}
+    for m in ac.matches:
+        if m.turn in agent_turns and not m.negated:
+            by_turn.setdefault(m.turn, []).append(m)
+    arguing = {m.turn for m in ac.by_label("tactic.arguing")}
+    for index in agent_turns:
+        if index in arguing:
+            return None  # disputing the reason is the opposite of hearing it
+        labels = {m.label: m for m in by_turn.get(index, [])}
+        if "empathy" in labels:
+            return evidence(ac, labels["empathy"], note=f'acknowledged: "{labels["empathy"].span}"')
+        shared = reason_words & _content_words(ac.normalized[index])
+        if shared:
+            return evidence(ac, index, note=f"acknowledged: picks up the customer's words ({', '.join(sorted(shared))})")
+        if category in ("price", "financial_hardship") and "offer" in labels:
+            return evidence(ac, labels["offer"], note=f'acknowledged: an offer that addresses the price ("{labels["offer"].span}")')
+    return None

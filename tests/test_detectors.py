@@ -1,0 +1,250 @@
+"""Detector behaviour on small hand-built calls: each paraphrase family, each trap, speaker awareness and
+speech-to-text shaped text."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_call
+
+CANCEL = ("customer", "Hi, I'd like to cancel my account please.")
+
+
+def score(analyzer, pairs):
+    return analyzer.analyze(make_call(pairs))
+
+
+def names(card):
+    return {f.name for f in card.findings}
+
+
+# ---- gratitude --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "thanks",
+    [
+        "Before I do that, thank you for your business all these years.",
+        "We really appreciate you being with us six years.",
+        "I'm so grateful for your loyalty.",
+        "It's been a pleasure having you as a member.",
+        "Thanks for sticking with us since 2016.",
+        "we've valued having you on board these four years",
+        "thank you so much for being a loyal customer",
+        "honestly we appreciate all the years you have trusted us with your savings",
+    ],
+)
+def test_gratitude_recognises_paraphrases(analyzer, thanks):
+    card = score(analyzer, [CANCEL, ("agent", thanks), ("customer", "Okay.")])
+    assert not card.flag("missing_gratitude")
+    assert card.verdict("gratitude").evidence[0].turn == 1
+
+
+@pytest.mark.parametrize(
+    "courtesy",
+    [
+        "Thanks for calling Northwind, how can I help?",
+        "Thank you for holding.",
+        "Thanks for your patience.",
+        "Thank you for your payment.",
+        "thanks for that information",
+    ],
+)
+def test_gratitude_ignores_courtesy_thanks_and_shows_it_as_closest_candidate(analyzer, courtesy):
+    card = score(analyzer, [("agent", courtesy), CANCEL, ("agent", "Done, it's cancelled.")])
+    assert card.flag("missing_gratitude")
+    verdict = card.verdict("gratitude")
+    assert verdict.outcome.value == "missed"
+    assert "closest candidate" in verdict.why and verdict.evidence[0].turn == 0
+
+
+def test_gratitude_ignores_the_customer_thanking_the_agent(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "Okay, it's done."), ("customer", "Thank you for your help, and thanks for all the years of good service.")])
+    assert card.flag("missing_gratitude")
+
+
+def test_gratitude_ignores_sarcasm(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "Well, thanks for nothing, I guess.")])
+    assert card.flag("missing_gratitude")
+
+
+def test_gratitude_found_in_speech_to_text_without_punctuation(analyzer):
+    card = score(analyzer, [("customer", "yeah um i wanna cancel"), ("agent", "okay no problem um and uh thank you for uh your business over the years")])
+    assert not card.flag("missing_gratitude")
+
+
+# ---- why are you leaving -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "question",
+    [
+        "May I ask what's behind this?",
+        "What made you decide to leave?",
+        "Was there anything we could have done better?",
+        "can i ask why youre cancelling",
+        "If you don't mind me asking, what prompted the change?",
+        "Is there a particular reason you're closing the account?",
+    ],
+)
+def test_reason_question_paraphrases(analyzer, question):
+    card = score(analyzer, [CANCEL, ("agent", question), ("customer", "Just not using it.")])
+    assert not card.flag("reason_not_asked")
+
+
+def test_a_why_about_something_else_is_not_a_reason_question(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "Sure. Why don't I pull up your account first?"), ("customer", "Okay.")])
+    assert card.flag("reason_not_asked")
+
+
+def test_short_how_come_counts_only_after_a_cancel_request(analyzer):
+    assert not score(analyzer, [CANCEL, ("agent", "Oh, how come?")]).flag("reason_not_asked")
+    assert score(analyzer, [("agent", "How come the weather is so nice?"), CANCEL]).flag("reason_not_asked")
+
+
+def test_volunteered_reason_is_stated_but_not_asked(analyzer):
+    card = score(analyzer, [("customer", "I need to cancel, we're moving to Portugal next month."), ("agent", "Oh, Portugal, how lovely! I'll take care of it.")])
+    assert card.flag("reason_not_asked")
+    assert not card.flag("why_leaving_unanswered")
+    assert card.reason.category == "moving"
+    assert not card.flag("reason_ignored")
+
+
+def test_ignored_reason_is_flagged(analyzer):
+    card = score(analyzer, [("customer", "I want to cancel, the internet keeps dropping every night."), ("agent", "I can offer you a free month of premium channels."), ("customer", "No.")])
+    assert card.reason.category == "service_quality"
+    assert card.flag("reason_ignored")
+    assert card.verdict("acknowledge_reason").outcome.value == "missed"
+
+
+def test_acknowledge_reason_is_na_when_no_reason_given(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "Sure, done.")])
+    assert card.flag("why_leaving_unanswered")
+    assert card.verdict("acknowledge_reason").outcome.value == "n/a"
+
+
+@pytest.mark.parametrize(
+    "reason, category",
+    [
+        ("It's just too expensive now.", "price"),
+        ("I lost my job last month so I can't afford it.", "financial_hardship"),
+        ("I'm switching to another provider.", "competitor"),
+        ("We're relocating to Texas.", "moving"),
+        ("Honestly I just don't use it anymore.", "no_longer_needed"),
+        ("my husband passed away in june", "life_event"),
+        ("The app keeps crashing and support never answers.", "service_quality"),
+    ],
+)
+def test_reason_categories(analyzer, reason, category):
+    card = score(analyzer, [CANCEL, ("agent", "May I ask why?"), ("customer", reason)])
+    assert card.reason.stated and card.reason.category == category
+
+
+def test_an_unmatched_answer_to_the_reason_question_is_reason_other(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "What's prompting the change?"), ("customer", "My daughter set up something for the whole family instead.")])
+    assert card.reason.category in {"other", "competitor"}
+    assert not card.flag("why_leaving_unanswered")
+
+
+# ---- pressure ----------------------------------------------------------------------------------------------
+def test_one_declined_offer_is_not_pressure(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "I understand. Before I do, I could offer you 20% off for six months?"), ("customer", "No thanks."), ("agent", "No problem, it's cancelled.")])
+    assert not card.flag("pressure")
+    assert "save_attempt" in names(card)
+
+
+def test_offers_after_a_clear_no_beyond_the_policy_are_repeated_save_attempts(analyzer):
+    card = score(analyzer, [
+        CANCEL,
+        ("agent", "I can offer you 20% off for six months."),
+        ("customer", "No thanks, I just want to cancel."),
+        ("agent", "What if I gave you three free months instead?"),
+        ("customer", "No, please cancel it."),
+    ])  # fmt: skip
+    assert card.pressure_tactics == ("repeated_save_attempts",)
+    assert card.verdict("no_pressure").outcome.value == "missed"
+    assert card.score <= 59
+
+
+def test_allowed_save_offers_comes_from_the_rubric(analyzer):
+    from dataclasses import replace
+
+    from coach.scoring import rescore
+
+    card = score(analyzer, [CANCEL, ("agent", "I can offer you 20% off."), ("customer", "No thanks."), ("agent", "How about a free month?"), ("customer", "No.")])
+    assert "repeated_save_attempts" in card.pressure_tactics
+    lenient = replace(analyzer.rubric, allowed_save_offers=2)
+    assert "repeated_save_attempts" not in rescore(card, lenient).pressure_tactics
+
+
+@pytest.mark.parametrize(
+    "line, tactic",
+    [
+        ("I'm not able to cancel that over the phone, you'll have to go to a store.", "refusal_to_cancel"),
+        ("I need to know the real reason you're leaving.", "interrogation"),
+        ("After everything we've done for you, you're just going to walk away?", "guilt_or_shame"),
+        ("Once you leave, that grandfathered rate is gone forever.", "fear_of_loss"),
+        ("This price disappears when we hang up.", "false_urgency"),
+        ("That's not true, our network is the fastest in the area.", "arguing"),
+        ("You'd owe the $200 termination fee, but if you stay I can waive it.", "penalty_threat"),
+    ],
+)
+def test_each_pressure_tactic(analyzer, line, tactic):
+    card = score(analyzer, [CANCEL, ("agent", line)])
+    assert tactic in card.pressure_tactics
+    assert card.flag("pressure")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "I'm not going to try to talk you out of it.",
+        "I won't keep you long, it's cancelled.",
+        "There's no cancellation fee, and you won't lose your number, you can port it.",
+        "Just so you know, there's a $50 early termination fee that will be on your final bill.",
+        "I can't cancel it myself, but let me transfer you to our cancellations team who can process that right away.",
+    ],
+)
+def test_negated_or_neutral_statements_are_not_pressure(analyzer, line):
+    card = score(analyzer, [CANCEL, ("agent", line)])
+    assert not card.flag("pressure"), card.pressure_tactics
+
+
+def test_asking_why_again_and_again_after_a_reason_is_interrogation(analyzer):
+    card = score(analyzer, [
+        CANCEL, ("agent", "Why do you want to cancel?"), ("customer", "It's too expensive."),
+        ("agent", "But why are you leaving really?"), ("customer", "I told you, the price."),
+        ("agent", "What made you decide though?"),
+    ])  # fmt: skip
+    assert "interrogation" in card.pressure_tactics
+
+
+# ---- goodbye -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "line, criterion",
+    [
+        ("I'll email you a prepaid label to send the router back.", "help_with_exit"),
+        ("Is there anything else I can help you with today?", "anything_else"),
+        ("If you ever want to come back, the door's always open.", "invite_return"),
+        ("Take care, and have a wonderful weekend!", "warm_farewell"),
+        ("You'll get a confirmation email within the hour.", "follow_up"),
+        ("Your membership is now cancelled, effective today.", "confirm_cancellation"),
+        ("Good luck with the move to Denver!", "personalize"),
+    ],
+)
+def test_goodbye_behaviours(analyzer, line, criterion):
+    card = score(analyzer, [CANCEL, ("agent", line)])
+    assert card.verdict(criterion).outcome.value == "met"
+
+
+def test_hypothetical_cancellation_is_not_a_confirmation(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "I can cancel it if you'd like, or we could pause it.")])
+    assert card.verdict("confirm_cancellation").outcome.value == "missed"
+
+
+def test_personalize_counts_the_customer_name_said_back(analyzer):
+    card = score(analyzer, [("agent", "Thanks for calling, who am I speaking with?"), ("customer", "Hi, this is Marguerite, I want to cancel."), ("agent", "Of course, Marguerite, I'll do that now.")])
+    verdict = card.verdict("personalize")
+    assert verdict.outcome.value == "met" and verdict.evidence[0].turn == 2
+
+
+def test_customer_behaviours_never_count_for_the_agent(analyzer):
+    card = score(analyzer, [("agent", "Okay."), ("customer", "Is there anything else I can do for you? Have a great day, take care!")])
+    assert card.verdict("anything_else").outcome.value == "missed"
+    assert card.verdict("warm_farewell").outcome.value == "missed"
