@@ -134,5 +134,54 @@ def show(path, call_id, rubric, no_model, input_format, agent_speakers) -> None:
     click.echo(text)
 
 
+@main.command()
+@click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--split", type=click.Choice(["test", "dev", "train", "all"]), default="test", show_default=True)
+@click.option("--mode", type=click.Choice(["combined", "patterns", "model"]), default="combined", show_default=True, help="Patterns and models together, or either alone.")
+@click.option("--rubric", type=click.Path(exists=True, dir_okay=False))
+@click.option("--models-dir", type=click.Path(file_okay=False), help="Use models from here instead of the installed ones.")
+@click.option("--report", type=click.Path(dir_okay=False), help="Also write the full result (metrics and every miss) as JSON.")
+@click.option("--fail-under", type=click.FloatRange(0, 1), default=None, help="Exit 1 when any mission-flag F1 is below this.")
+def evaluate(gold_dir, split, mode, rubric, models_dir, report, fail_under) -> None:
+    """Measure the detectors against a labelled gold set: P/R/F1, confusion tables, misses with evidence."""
+    import json
+
+    from coach.evaluate import MISSION_FLAGS, format_evaluation
+    from coach.evaluate import evaluate as run_evaluation
+    from coach.rubric import load_rubric
+
+    try:
+        result = run_evaluation(gold_dir, split=split, mode=mode, rubric=load_rubric(rubric) if rubric else None, models_dir=models_dir)
+    except CoachError as e:
+        _fail(e)
+    click.echo(format_evaluation(result))
+    if report:
+        with open(report, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2, default=str)
+    low = [f"{n} {result['flags'][n]['f1']:.2f}" for n in MISSION_FLAGS if fail_under is not None and result["flags"][n]["f1"] < fail_under]
+    if low:
+        click.echo(f"error: mission-flag F1 below {fail_under}: {', '.join(low)}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Folder to write the models and manifest to.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def train(gold_dir, output, seed) -> None:
+    """Train the utterance classifiers on the gold train split (thresholds on dev, figures on test)."""
+    from coach.training import train_models
+
+    try:
+        metrics = train_models(gold_dir, output, seed=seed)
+    except CoachError as e:
+        _fail(e)
+    for warning in metrics["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"trained on {metrics['utterances']['train']} utterances from {metrics['calls']['train']} calls; wrote {output}")
+    for label, m in sorted(metrics["test"].items()):
+        click.echo(f"  {label:<28} test P {m['precision']:.2f}  R {m['recall']:.2f}  F1 {m['f1']:.2f}  (support {m['support']})")
+
+
 if __name__ == "__main__":  # python -m coach.cli
     main()

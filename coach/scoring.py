@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from coach.detectors import DetectorContext, run_detectors
 from coach.detectors.registry import DERIVED_FINDINGS
@@ -32,9 +33,11 @@ class Analyzer:
     analyzer falls back to patterns and says so in every scorecard's warnings.
     """
 
-    def __init__(self, rubric: Rubric | None = None, *, use_model: bool = True, models_dir: str | None = None):
+    def __init__(self, rubric: Rubric | None = None, *, use_model: bool = True, models_dir: str | None = None, only_models: bool = False):
         from coach.nlp import Pipeline
 
+        # only_models drops pattern matches for the labels the models cover, to measure the models alone.
+        self.only_models = only_models
         self.rubric = rubric or load_rubric()
         self.pipeline = Pipeline()
         self.models = None
@@ -56,6 +59,9 @@ class Analyzer:
         analyzed = self.pipeline.analyze(calls)
         if self.models is not None:
             analyzed = self.models.annotate(analyzed)
+            if self.only_models:
+                covered = set(self.models.pipelines_)
+                analyzed = [replace(ac, matches=tuple(m for m in ac.matches if m.label not in covered)) for ac in analyzed]
         cards = []
         for ac in analyzed:
             findings = run_detectors(ac, self.context)

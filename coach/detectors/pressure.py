@@ -62,13 +62,25 @@ def detect_pressure(ac, ctx) -> list[Finding]:
             if not any(f.name == label for f in findings):
                 findings.append(Finding(label, (evidence(ac, turn, note=f"the {label} model flagged this turn", by=Source.MODEL, probability=p),)))
 
-    attempts = first_per_turn(m for m in ac.by_label("offer") if agent(m))
+    attempts = [evidence(ac, m) for m in first_per_turn(m for m in ac.by_label("offer") if agent(m))]
+    attempts += _model_evidence(ac, ctx, "offer", Role.AGENT, {e.turn for e in attempts}, "the offer model recognised a save attempt")
     if attempts:
-        findings.append(Finding("save_attempt", tuple(evidence(ac, m) for m in attempts), str(len(attempts))))
-    nos = first_per_turn(m for m in ac.matches if m.label in ("refusal", "cancel_request") and not m.negated and turns[m.turn].role is not Role.AGENT)
+        attempts.sort(key=lambda e: e.turn)
+        findings.append(Finding("save_attempt", tuple(attempts), str(len(attempts))))
+    nos = [evidence(ac, m) for m in first_per_turn(m for m in ac.matches if m.label in ("refusal", "cancel_request") and not m.negated and turns[m.turn].role is not Role.AGENT)]
+    nos += _model_evidence(ac, ctx, "refusal", Role.CUSTOMER, {e.turn for e in nos}, "the refusal model recognised a no")
     if nos:
-        findings.append(Finding("customer_no", tuple(evidence(ac, m) for m in nos), str(len(nos))))
+        nos.sort(key=lambda e: e.turn)
+        findings.append(Finding("customer_no", tuple(nos), str(len(nos))))
     return sorted(findings, key=lambda f: f.name)
+
+
+def _model_evidence(ac, ctx, label: str, role: Role, known: set[int], note: str) -> list:
+    return [
+        evidence(ac, turn, note=note, by=Source.MODEL, probability=p)
+        for turn, name, p in ac.model_scores
+        if name == label and turn not in known and ac.turn(turn).role is role and p >= ctx.model_thresholds.get(label, 1.01)
+    ]
 
 
 def _repeated_why(ac) -> list:
