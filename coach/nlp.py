@@ -4,14 +4,15 @@ No model download is ever needed: the pipeline is ``spacy.blank("en")`` plus the
 Turns are normalized first so that speech-to-text output ("um i i wanna cancel cuz its too expensive")
 and typed text ("I want to cancel because it's too expensive") reach the matchers in the same shape.
 
-Per perf-notes: batch with ``nlp.pipe``; the token Matcher costs ~0.1 µs per pattern per token, so rules
-are split by speaker and each turn only meets the rules for its own role.
+Per perf-notes: batch with ``nlp.pipe``. Rules are split by speaker, each turn only meets the rules for its
+own role, and patterns run through :class:`coach.matcher.TokenMatcher` (spaCy's Matcher was the bottleneck).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -20,42 +21,20 @@ from coach.rules import Rule, load_rules
 
 log = logging.getLogger(__name__)
 
-# Contractions are expanded so that negation is one token ("not") whatever the speaker typed or the
-# speech-to-text engine produced ("can't", "cant", "cannot", "can not").
-_CONTRACTIONS = [
-    (r"\bwon'?t\b", "will not"),
-    (r"\bcan'?t\b", "can not"),
-    (r"\bcannot\b", "can not"),
-    (r"\bshan'?t\b", "shall not"),
-    (r"\bain'?t\b", "is not"),
-    (r"\b(do|does|did|is|are|was|were|have|has|had|would|should|could|must|need|might)n'?t\b", r"\1 not"),
-    (r"\b(i)'?m\b", r"\1 am"),
-    (r"\b(you|we|they|who|what)'re\b", r"\1 are"),
-    (r"\b(i|you|we|they|he|she|it|that|there|who)'ll\b", r"\1 will"),
-    (r"\b(i|you|we|they|would|should|could|might|must)'ve\b", r"\1 have"),
-    (r"\b(i|you|we|they|he|she|it|that|there|who)'d\b", r"\1 would"),
-    (r"\b(it|that|there|what|here|he|she|who|where|how|let)'s\b", lambda m: m.group(1) + (" us" if m.group(1) == "let" else " is")),
-    # Speech-to-text often drops the apostrophe.
-    (r"\bim\b", "i am"),
-    (r"\b(you|they)re\b", r"\1 are"),
-    (r"\b(that|what|there|it)s\b(?=\s+(?:a|an|the|not|all|so|too|been|going|what|just|really|very|okay|fine|done|fair|great|good|my|your|our|it|because|why)\b)", r"\1 is"),
-    (r"\b(i|you|we|they)ve\b", r"\1 have"),
-    (r"\b(you|we|they)ll\b", r"\1 will"),
-    (r"\bgonna\b", "going to"),
-    (r"\bwanna\b", "want to"),
-    (r"\bgotta\b", "got to"),
-    (r"\bgimme\b", "give me"),
-    (r"\blemme\b", "let me"),
-    (r"\b(cuz|cos|coz)\b", "because"),
-    (r"\bya\b", "you"),
-    (r"\bthx\b", "thanks"),
-    (r"\bpls\b|\bplz\b", "please"),
-    (r"\bok(ay)?\b", "okay"),
-]
-_CONTRACTION_RES = [(re.compile(p), r) for p, r in _CONTRACTIONS]
-# Fillers carry no meaning and break phrase patterns ("thank you um for your business").
-_FILLERS = re.compile(r"\b(?:u+m+|u+h+m*|e+r+m*|e+h+|h+m+|m+h*m+|a+h+|uh-huh)\b[,.]?\s*")
-_REPEATS = re.compile(r"\b(\w+)(?:\s+\1\b)+")  # "i i i want" -> "i want" (disfluency)
+def _load_language() -> dict:
+    from importlib import resources
+
+    import yaml
+
+    return yaml.safe_load(resources.files("coach.patterns").joinpath("language.yaml").read_text(encoding="utf-8"))
+
+
+_LANGUAGE = _load_language()
+_CONTRACTIONS: dict[str, str] = _LANGUAGE["contractions"]
+_AMBIGUOUS_S: dict[str, str] = _LANGUAGE["ambiguous_s"]
+_S_NEXT = frozenset(_LANGUAGE["next_words"])
+_FILLER_WORDS = frozenset(_LANGUAGE["fillers"])
+_EDGE_PUNCT = ".,!?;:\"()[]"
 _HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": " - ", "\u2013": " - "})
 
@@ -63,25 +42,36 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 def normalize(text: str) -> str:
     """Lowercase, unify quotes, expand contractions, drop fillers and stutters, collapse spaces.
 
-    >>> normalize("Um, I I can't — I won't stay, it’s too expensive")
+    One dictionary lookup per word (language.yaml), so speech-to-text and typed text meet the patterns in
+    the same shape.
+
+    >>> normalize("Um, I I can't \u2014 I won't stay, it\u2019s too expensive")
     'i can not - i will not stay, it is too expensive'
     """
-    text = text.translate(_QUOTES).lower()
-    text = _FILLERS.sub("", text)
-    for pattern, replacement in _CONTRACTION_RES:
-        text = pattern.sub(replacement, text)
-    text = _REPEATS.sub(r"\1", text)
-    text = _HYPHEN.sub(" - ", text)  # keep hyphenated words in the shape the tokenizer and patterns share
-    return " ".join(text.split())
+    words = text.translate(_QUOTES).lower().split()
+    out: list[str] = []
+    for i, word in enumerate(words):
+        core = word.strip(_EDGE_PUNCT)
+        if core in _FILLER_WORDS:
+            continue
+        expansion = _CONTRACTIONS.get(core)
+        if expansion is None and core in _AMBIGUOUS_S and i + 1 < len(words) and words[i + 1].strip(_EDGE_PUNCT) in _S_NEXT:
+            expansion = _AMBIGUOUS_S[core]
+        if expansion is not None:
+            lead = word[: word.index(core)] if core else ""
+            word = lead + expansion + word[len(lead) + len(core) :]
+        if out and core and out[-1].strip(_EDGE_PUNCT) == core and word == core:
+            continue  # "i i i want" -> "i want": a stutter, not meaning
+        out.append(word)
+    return _HYPHEN.sub(" - ", " ".join(out))
 
 
-_NEGATORS = frozenset({"not", "never", "no", "nobody", "nothing", "without", "neither", "nor", "n't"})
-# A negator followed by one of these does not negate what comes after: "if you do not mind me asking",
-# "no problem", "not only", "never mind".
-_NOT_NEGATING_NEXT = frozenset({"mind", "only", "just", "problem", "worries", "worry", "doubt", "matter", "hesitate", "rush"})
-_HYPOTHETICAL = frozenset({"if", "whether", "unless", "would", "could", "might", "should"})
-_BOUNDARY = frozenset({".", "?", "!", ";", ",", "but", "however", "so", "and", "though"})
+_NEGATORS = frozenset(_LANGUAGE["negators"])
+_NOT_NEGATING_NEXT = frozenset(_LANGUAGE["not_negating_next"])
+_HYPOTHETICAL = frozenset(_LANGUAGE["hypothetical"])
+_BOUNDARY = frozenset(_LANGUAGE["clause_boundaries"])
 UNLESS = "#unless"
+LOWER = SENT_START = None  # spaCy attribute ids, imported with spaCy when a Pipeline is built
 NEGATION_WINDOW = 6  # tokens before a match searched for a negator ("i am not going to say you will lose...")
 
 
@@ -125,11 +115,15 @@ def _role_key(role: Role) -> str:
 
 
 class Pipeline:
-    """spaCy blank English + sentencizer + one Matcher per speaker role, built once and reused."""
+    """spaCy blank English + sentencizer + one matcher per speaker role, built once and reused."""
 
     def __init__(self, rules: Sequence[Rule] | None = None):
         import spacy
-        from spacy.matcher import Matcher
+
+        from coach.matcher import TokenMatcher
+
+        global LOWER, SENT_START
+        from spacy.attrs import LOWER, SENT_START
 
         self.rules = list(rules) if rules is not None else load_rules()
         self.rules_by_id = {r.id: r for r in self.rules}
@@ -138,7 +132,7 @@ class Pipeline:
         self.nlp.add_pipe("sentencizer")
         self.matchers = {}
         for role in ("agent", "customer"):
-            matcher = Matcher(self.nlp.vocab, validate=True)
+            matcher = TokenMatcher()
             for rule in self.rules:
                 if rule.speaker in (role, "any"):
                     matcher.add(rule.id, [list(p) for p in rule.patterns])
@@ -157,10 +151,7 @@ class Pipeline:
 
     def match_texts(self, texts: Iterable[str], role: str) -> list[list[Match]]:
         """Match already-normalized texts as if spoken by ``role``; used by tests and pattern checks."""
-        out = []
-        for doc in self.nlp.pipe(texts, batch_size=256):
-            out.append(self._match_doc(doc, -1, role))
-        return out
+        return [self._match_doc(doc, -1, (role,)) for doc in self.nlp.pipe(texts, batch_size=256)]
 
     def analyze(self, calls: Sequence[Call]) -> list[AnalyzedCall]:
         """Normalize, tokenize (in one ``nlp.pipe`` batch over all calls), match and score sentiment."""
@@ -174,18 +165,25 @@ class Pipeline:
             for turn in call.turns:
                 doc = next(docs)
                 role = _role_key(turn.role)
-                roles = ("agent", "customer") if role == "unknown" else (role,)
-                for r in roles:
-                    matches.extend(self._match_doc(doc, turn.index, r))
+                matches.extend(self._match_doc(doc, turn.index, ("agent", "customer") if role == "unknown" else (role,)))
                 if turn.role is Role.CUSTOMER and turn.text.strip():
                     # VADER reads the original text: its lexicon uses case, punctuation and emoticons.
                     sentiment.append((turn.index, self.vader.polarity_scores(turn.text)["compound"]))
             results.append(AnalyzedCall(call, tuple(matches), tuple(texts), tuple(sentiment)))
         return results
 
-    def _match_doc(self, doc, turn_index: int, role: str) -> list[Match]:
+    def _match_doc(self, doc, turn_index: int, roles: Sequence[str]) -> list[Match]:
+        # Token texts and sentence starts are read once per doc, as arrays: creating spaCy Token objects
+        # for every check was the hot spot.
+        lower_ids, sent_flags = doc.to_array([LOWER, SENT_START]).T.tolist() if len(doc) else ([], [])
+        strings = doc.vocab.strings
+        lowers = [strings[h].replace(" ", "_") for h in lower_ids]
+        raw = [hit for role in roles for hit in self.matchers[role](lowers)]
+        if not raw:
+            return []
+        sentence_starts = [i for i, flag in enumerate(sent_flags) if flag == 1 or i == 0]
+        sentences = list(zip(sentence_starts, sentence_starts[1:] + [len(lowers)]))
         found: dict[tuple[str, int], Match] = {}
-        raw = [(self.nlp.vocab.strings[match_id], start, end) for match_id, start, end in self.matchers[role](doc)]
         vetoes: dict[str, list[tuple[int, int]]] = {}
         for key, start, end in raw:
             if key.endswith(UNLESS):
@@ -194,44 +192,44 @@ class Pipeline:
             if key.endswith(UNLESS) or any(s < end and start < e for s, e in vetoes.get(key, ())):
                 continue
             rule = self.rules_by_id[key]
-            sent = doc[start].sent
-            if end > sent.end:  # a phrase never spans two sentences
+            sent_start, sent_end = sentences[bisect_right(sentence_starts, start) - 1]
+            if end > sent_end:  # a phrase never spans two sentences
                 continue
             # A negator before the match or inside a wildcard gap cancels it ("your account has not been
             # cancelled"). Rules whose phrase carries its own negation ("can not cancel") opt out.
             negated = rule.negation == "block" and (
-                _preceded_by(doc, start, sent.start, _NEGATORS)
-                or any(t.lower_ in _NEGATORS and t.lower_ not in self._literals[rule.id] for t in doc[start:end])
+                _preceded_by(lowers, start, sent_start, _NEGATORS)
+                or any(w in _NEGATORS and w not in self._literals[rule.id] for w in lowers[start:end])
             )
-            hypothetical = _preceded_by(doc, start, sent.start, _HYPOTHETICAL, window=8)
+            hypothetical = _preceded_by(lowers, start, sent_start, _HYPOTHETICAL, window=8)
             if rule.hypothetical == "block" and hypothetical:
                 continue
-            key = (rule.id, sent.start)
-            span_text = doc[start:end].text
-            previous = found.get(key)
+            previous = found.get((rule.id, sent_start))
+            length = end - start
             # One match per rule per sentence: keep a non-negated one, then the longest.
-            if previous is None or (previous.negated and not negated) or (previous.negated == negated and len(span_text) > len(previous.span)):
-                found[key] = Match(
+            if previous is None or (previous.negated and not negated) or (previous.negated == negated and length > len(previous.span.split())):
+                sentence = doc[sent_start:sent_end].text
+                found[(rule.id, sent_start)] = Match(
                     rule=rule.id,
                     label=rule.label,
                     turn=turn_index,
-                    sentence=sent.text,
-                    span=span_text,
+                    sentence=sentence,
+                    span=doc[start:end].text,
                     negated=negated,
                     hypothetical=hypothetical,
-                    question=sent.text.rstrip().endswith("?"),
+                    question=sentence.rstrip().endswith("?"),
                 )
         return list(found.values())
 
 
-def _preceded_by(doc, start: int, sent_start: int, words: frozenset[str], window: int = NEGATION_WINDOW) -> bool:
+def _preceded_by(lowers: Sequence[str], start: int, sent_start: int, words: frozenset[str], window: int = NEGATION_WINDOW) -> bool:
     """Is one of ``words`` among the few tokens before ``start``, without crossing a clause boundary?"""
     i = start - 1
     while i >= max(sent_start, start - window):
-        token = doc[i].lower_
+        token = lowers[i]
         if token in _BOUNDARY:
             return False
-        if token in words and not (i + 1 < len(doc) and doc[i + 1].lower_ in _NOT_NEGATING_NEXT):
+        if token in words and not (i + 1 < len(lowers) and lowers[i + 1] in _NOT_NEGATING_NEXT):
             return True
         i -= 1
     return False

@@ -33,7 +33,6 @@ cancels it: "I'm not going to pressure you") or ``ignore`` (the pattern carries 
 as "can not cancel"); ``hypothetical: ignore`` (default) or ``block`` ("if you want, I can cancel it" is
 not a confirmation).
 
-A raw spaCy token pattern can be given instead of a phrase: ``- spacy: [{"LOWER": "hi"}]``.
 """
 
 from __future__ import annotations
@@ -50,6 +49,7 @@ import yaml
 from coach.errors import PatternError
 
 SPEAKERS = ("agent", "customer", "any")
+NOT_RULE_FILES = ("roles.yaml", "language.yaml")  # data in coach/patterns/ that is not behaviour rules
 MAX_EXPANSIONS = 256
 
 _QUANT = re.compile(r"^\.\.\.(?:\{(\d+),(\d+)\})?$")
@@ -238,17 +238,14 @@ def parse_rules(text: str, path: str) -> list[Rule]:
         compiled: list[tuple[dict[str, Any], ...]] = []
         sources: list[str] = []
         for j, phrase in enumerate(raw_patterns):
-            if isinstance(phrase, dict) and isinstance(phrase.get("spacy"), list):
-                compiled.append(tuple(phrase["spacy"]))
-                sources.append(repr(phrase["spacy"]))
-            elif isinstance(phrase, str):
+            if isinstance(phrase, str):
                 try:
                     compiled.extend(tuple(p) for p in compile_phrase(phrase))
                     sources.append(phrase)
                 except ValueError as e:
                     problems.append(f"patterns[{j}]: {e}")
             else:
-                problems.append(f"patterns[{j}]: expected a phrase string or {{spacy: [...]}}")
+                problems.append(f"patterns[{j}]: expected a phrase string")
         unless: list[tuple[dict[str, Any], ...]] = []
         raw_unless = merged.get("unless", [])
         if not isinstance(raw_unless, list) or not all(isinstance(u, str) for u in raw_unless):
@@ -287,7 +284,7 @@ def load_rules(extra_dirs: list[str | Path] | None = None) -> list[Rule]:
     rules: list[Rule] = []
     folder = resources.files("coach.patterns")
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".yaml") and entry.name != "roles.yaml":
+        if entry.name.endswith(".yaml") and entry.name not in NOT_RULE_FILES:
             rules.extend(parse_rules(entry.read_text(encoding="utf-8"), f"coach/patterns/{entry.name}"))
     for directory in extra_dirs or ():
         for file in sorted(Path(directory).glob("*.yaml")):
