@@ -27,9 +27,11 @@ _NUMBER_WORDS = (
 ).split()
 _NUM = r"(?:[+-]?\d[\d,./:]*|" + "|".join(_NUMBER_WORDS) + ")"
 _END = r"(?= )"  # every token is followed by a space in the joined text
-# A whole token with at least one letter or digit (not punctuation). Written so that it can match a token in
-# exactly one way: an ambiguous form such as [^ ]*\w[^ ]* backtracks exponentially inside {0,5} wildcards.
-_WORDY = r"(?=[^ ]*\w)[^ ]+(?= )"
+# A whole token that is not punctuation (as spaCy's IS_PUNCT: "$" and "%" are not punctuation). Written so it
+# matches a token in exactly one way: an ambiguous form such as [^ ]*\w[^ ]* backtracks exponentially inside
+# {0,5} wildcards.
+_PUNCT = r"[.,!?;:'\"()\[\]{}/\\\-\u2026\u2013\u2014]"
+_WORDY = rf"(?!{_PUNCT}+ )[^ ]+(?= )"
 
 
 def token_regex(token: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ segment, ``|`` separates whole alternatives, which may be several words::
     <num>        a number, in digits or words ("6", "six")
     <any>        exactly one token
     ,            a literal comma (``no ,? it is not`` also matches "no it is not")
+    ? !          a literal question or exclamation mark when standing alone (``right ?``)
 
 Single-word alternatives compile to one spaCy ``IN`` token; multi-word ones expand into one spaCy
 pattern per choice.
@@ -161,6 +162,8 @@ def _compile_item(item: str) -> dict[str, Any]:
             raise ValueError(f"{item!r}: minimum is larger than maximum")
         # Wildcards never cross punctuation: "thanks for holding, your loyalty points..." is not gratitude.
         return {"IS_PUNCT": False, "OP": f"{{{low},{high}}}"}
+    if item in ("?", "!"):  # a literal question or exclamation mark token ("right ?")
+        return {"LOWER": item}
     optional = item.endswith("?") and len(item) > 1
     if optional:
         item = item[:-1]

@@ -46,3 +46,17 @@ def test_token_matcher_returns_token_offsets(matchers):
 def test_unsupported_token_attributes_are_refused(token):
     with pytest.raises(ValueError):
         token_regex(token)
+
+
+def test_wildcards_skip_currency_but_not_punctuation(matchers):
+    nlp, reference, _ = matchers
+    m = TokenMatcher()
+    pattern = [{"LOWER": "knock"}, {"IS_PUNCT": False, "OP": "{0,5}"}, {"LOWER": "off"}]
+    m.add("x", [pattern])
+    from spacy.matcher import Matcher
+
+    spacy_matcher = Matcher(nlp.vocab)
+    spacy_matcher.add("x", [pattern])
+    for text, expected in (("i can knock $ 20 a month off", True), ("knock it , off", False)):
+        doc = nlp(text)
+        assert bool(m([t.lower_ for t in doc])) is expected is bool(spacy_matcher(doc))

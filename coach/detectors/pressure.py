@@ -62,7 +62,9 @@ def detect_pressure(ac, ctx) -> list[Finding]:
             if not any(f.name == label for f in findings):
                 findings.append(Finding(label, (evidence(ac, turn, note=f"the {label} model flagged this turn", by=Source.MODEL, probability=p),)))
 
-    attempts = [evidence(ac, m) for m in first_per_turn(m for m in ac.by_label("offer") if agent(m))]
+    # A false-urgency push ("the $149 offer is only good on this call") extends an offer again.
+    urgency = tactic_matches.get("false_urgency", [])
+    attempts = [evidence(ac, m) for m in first_per_turn([m for m in ac.by_label("offer") if agent(m)] + urgency)]
     attempts += _model_evidence(ac, ctx, "offer", Role.AGENT, {e.turn for e in attempts}, "the offer model recognised a save attempt")
     if attempts:
         attempts.sort(key=lambda e: e.turn)

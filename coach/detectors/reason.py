@@ -5,7 +5,8 @@
 - ``reason_stated`` (value: category): the customer gave a reason, asked or not. When the agent asked and
   the customer's answer matches no category, a substantive answer still establishes a reason, "other".
 - ``reason_acknowledged``: within the agent's next two turns, empathy about it, the customer's own words
-  picked up ("Spain", "the outages"), or, for a money reason, an offer that addresses the price.
+  picked up ("Spain", "the outages"), or, for a money reason, an offer that addresses the price. A bare
+  "I understand" counts only when the same turn does not pivot straight to a pitch or a tactic.
 """
 
 from __future__ import annotations
@@ -150,6 +151,9 @@ def _acknowledgement(ac, reason_turn: int, category: str):
         labels = {m.label: m for m in by_turn.get(index, [])}
         if "empathy" in labels:
             return evidence(ac, labels["empathy"], note=f'acknowledged: "{labels["empathy"].span}"')
+        pivots = "offer" in labels or any(label.startswith("tactic.") for label in labels)
+        if "empathy_generic" in labels and not pivots:
+            return evidence(ac, labels["empathy_generic"], note=f'acknowledged: "{labels["empathy_generic"].span}"')
         shared = reason_words & _content_words(ac.normalized[index])
         if shared:
             return evidence(ac, index, note=f"acknowledged: picks up the customer's words ({', '.join(sorted(shared))})")
