@@ -168,12 +168,13 @@ def evaluate(gold_dir, split, mode, rubric, models_dir, report, fail_under) -> N
 @click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Folder to write the models and manifest to.")
 @click.option("--seed", type=int, default=0, show_default=True)
-def train(gold_dir, output, seed) -> None:
+@click.option("--extra", multiple=True, type=click.Path(exists=True, file_okay=False), help="Another labelled set used for training only (repeatable).")
+def train(gold_dir, output, seed, extra) -> None:
     """Train the utterance classifiers on the gold train split (thresholds on dev, figures on test)."""
     from coach.training import train_models
 
     try:
-        metrics = train_models(gold_dir, output, seed=seed)
+        metrics = train_models(gold_dir, output, seed=seed, extra=extra)
     except CoachError as e:
         _fail(e)
     for warning in metrics["warnings"]:

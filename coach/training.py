@@ -42,18 +42,23 @@ def gold_examples(calls: Sequence[GoldCall]) -> tuple[list[Example], list[str]]:
     return examples_from_turns(rows), warnings
 
 
-def train_models(gold_dir: str | Path, out_dir: str | Path, *, seed: int = 0) -> dict[str, Any]:
-    """Fit, pick thresholds, measure on test, save. Returns the metrics written to the manifest."""
+def train_models(gold_dir: str | Path, out_dir: str | Path, *, seed: int = 0, extra: Sequence[str | Path] = ()) -> dict[str, Any]:
+    """Fit, pick thresholds, measure on test, save. Returns the metrics written to the manifest.
+
+    ``extra`` names more labelled sets (same layout) whose calls are all used for training only.
+    """
     gold = load_gold(gold_dir)
     by_split = {s: [g for g in gold if g.split == s] for s in ("train", "dev", "test")}
     if not by_split["train"]:
         raise CoachError(f"{gold_dir}: no training calls (splits.json must list a train split)")
-    train, w1 = gold_examples(by_split["train"])
+    extra_calls = [g for directory in extra for g in load_gold(directory)]
+    train, w1 = gold_examples(by_split["train"] + extra_calls)
     dev, w2 = gold_examples(by_split["dev"])
     test, w3 = gold_examples(by_split["test"])
     models = UtteranceModels(seed=seed).fit(train, dev)
     metrics: dict[str, Any] = {
-        "calls": {s: len(v) for s, v in by_split.items()},
+        "calls": {**{s: len(v) for s, v in by_split.items()}, "extra_train": len(extra_calls)},
+        "sources": {"gold": str(gold_dir), "extra": [str(e) for e in extra], "seed": seed},
         "utterances": {"train": len(train), "dev": len(dev), "test": len(test)},
         "test": {},
         "warnings": w1 + w2 + w3,

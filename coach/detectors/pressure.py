@@ -41,11 +41,12 @@ def detect_pressure(ac, ctx) -> list[Finding]:
         kept = [m for m in tactic_matches["refusal_to_cancel"] if "legit_transfer" not in labels_by_turn.get(m.turn, set())]
         tactic_matches["refusal_to_cancel"] = kept
 
-    # Mentions that become tactics only with leverage in the same turn.
-    for mention, tactic in (("fee_mention", "penalty_threat"), ("loss_mention", "fear_of_loss")):
+    # Mentions that become tactics only with leverage in the same turn. A loss mentioned while pitching an
+    # offer is leverage too ("you'd lose the discount... unless I move you to..."); a fee in an offer is not
+    # ("we'd credit the $100 fine to your account").
+    for mention, tactic, cues in (("fee_mention", "penalty_threat", {"leverage"}), ("loss_mention", "fear_of_loss", {"leverage", "offer", "save_probe"})):
         for m in ac.by_label(mention):
-            context = labels_by_turn.get(m.turn, set())
-            if agent(m) and ({"leverage", "offer", "save_probe"} & context):
+            if agent(m) and cues & labels_by_turn.get(m.turn, set()):
                 tactic_matches.setdefault(tactic, []).append(m)
 
     findings = [
