@@ -4,7 +4,6 @@ speech-to-text shaped text."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_call
 
 CANCEL = ("customer", "Hi, I'd like to cancel my account please.")
