@@ -1,11 +1,13 @@
 """Utterance classifiers that recognise behaviours in wordings the patterns never listed.
 
-One scikit-learn pipeline per label: TF-IDF word 1-2-grams and character 2-5-grams (robust to
-speech-to-text misspellings) into a class-balanced logistic regression. Agent labels are trained on agent
-turns, customer labels on customer turns. Thresholds are chosen on the dev split, never on test.
+One shared feature extractor (TF-IDF word 1-2-grams and character 2-5-grams, robust to speech-to-text
+misspellings, capped in size) and one class-balanced logistic regression per label. Agent labels are trained
+on agent turns, customer labels on customer turns. Thresholds are chosen on the dev split, never on test.
+Each batch of utterances is vectorized once and then scored by every label's classifier.
 
-Models are saved with ``skops.io`` and loaded only with an explicit list of trusted types, never with
-pickle: a swapped or tampered file that needs any other type is refused with a clear error.
+The feature extractor is saved as plain JSON (vocabulary and IDF weights); the classifiers with ``skops.io``,
+loaded only with an explicit list of trusted types, never with pickle: a swapped or tampered file that needs
+any other type is refused with a clear error.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from coach.errors import ModelError
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FEATURES = "features.json"
+# TfidfVectorizer parameters that shape transform(); they are saved with the vocabulary and IDF weights.
+_VECTORIZER_PARAMS = ("analyzer", "ngram_range", "lowercase", "sublinear_tf", "norm", "use_idf", "smooth_idf", "token_pattern", "strip_accents")
+FORMAT_VERSION = 3
 
 # Labels the models learn, by the speaker whose turns they read. Others in the gold set are patterns-only.
 AGENT_LABELS = (
@@ -51,7 +56,6 @@ MIN_THRESHOLD = 0.5  # a model never fires below even odds, whatever dev says
 
 # The only types a coach model file may contain. Anything else in a file is refused at load.
 TRUSTED_TYPES = [
-    "sklearn.pipeline.Pipeline",
     "sklearn.pipeline.FeatureUnion",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
@@ -78,20 +82,28 @@ def speaker_of(label: str) -> str:
     return "agent" if label in AGENT_LABELS else "customer"
 
 
-def build_pipeline(seed: int = 0):
-    """The untrained pipeline for one label (sklearn's contract: parameters only, fit later)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
+MAX_WORD_FEATURES = 8_000
+MAX_CHAR_FEATURES = 12_000
 
-    features = FeatureUnion(
+
+def build_features():
+    """The untrained feature extractor shared by every label."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion(
         [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=MAX_WORD_FEATURES, sublinear_tf=True)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=MAX_CHAR_FEATURES, sublinear_tf=True)),
         ]
     )
-    classifier = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, random_state=seed)
-    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def build_classifier(seed: int = 0):
+    """The untrained classifier for one label."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, random_state=seed)
 
 
 @dataclass
@@ -114,29 +126,33 @@ class UtteranceModels:
 
     # ---- training -------------------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], dev: Sequence[Example] = ()) -> UtteranceModels:
-        self.pipelines_: dict[str, object] = {}
+        self.classifiers_: dict[str, object] = {}
         self.thresholds_: dict[str, float] = {}
         self.train_counts_: dict[str, int] = {}
+        self.features_ = build_features().fit([e.text for e in train])
+        for _, vectorizer in self.features_.transformer_list:
+            vectorizer.stop_words_ = None  # the pruned n-grams: only needed for introspection, and huge
+        vectors = {speaker: [e for e in train if e.speaker == speaker] for speaker in ("agent", "customer")}
+        matrices = {speaker: self.features_.transform([e.text for e in rows]) if rows else None for speaker, rows in vectors.items()}
         for label in self.labels:
             speaker = speaker_of(label)
-            rows = [e for e in train if e.speaker == speaker]
+            rows = vectors[speaker]
             y = [label in e.labels for e in rows]
             self.train_counts_[label] = sum(y)
             if sum(y) < MIN_POSITIVES or sum(y) == len(y):
                 log.info("label %s: %d positives, left to the patterns", label, sum(y))
                 continue
-            pipeline = build_pipeline(self.seed).fit([e.text for e in rows], y)
-            self.pipelines_[label] = pipeline
-            self.thresholds_[label] = self._choose_threshold(pipeline, [e for e in dev if e.speaker == speaker], label)
+            classifier = build_classifier(self.seed).fit(matrices[speaker], y)
+            self.classifiers_[label] = classifier
+            self.thresholds_[label] = self._choose_threshold(classifier, [e for e in dev if e.speaker == speaker], label)
         return self
 
-    @staticmethod
-    def _choose_threshold(pipeline, dev: Sequence[Example], label: str) -> float:
+    def _choose_threshold(self, classifier, dev: Sequence[Example], label: str) -> float:
         """The threshold that maximizes F1 on dev (ties: the higher, more precise one)."""
         positives = [label in e.labels for e in dev]
         if not dev or not any(positives):
             return 0.8  # no dev evidence: only fire when the model is confident
-        scores = pipeline.predict_proba([e.text for e in dev])[:, 1]
+        scores = classifier.predict_proba(self.features_.transform([e.text for e in dev]))[:, 1]
         best, best_f1 = 0.8, -1.0
         for step in range(10, 20):
             threshold = step / 20
@@ -149,7 +165,7 @@ class UtteranceModels:
         return max(best, MIN_THRESHOLD)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "pipelines_"):
+        if not hasattr(self, "classifiers_"):
             raise ModelError("This UtteranceModels instance is not fitted yet. Call 'fit' with training examples first.")
 
     # ---- prediction -------------------------------------------------------------------------------------------
@@ -158,9 +174,15 @@ class UtteranceModels:
         self._check_fitted()
         return dict(self.thresholds_)
 
+    @property
+    def labels_(self) -> tuple[str, ...]:
+        """The labels that have a fitted classifier (others are left to the patterns)."""
+        self._check_fitted()
+        return tuple(self.classifiers_)
+
     def predict_proba(self, texts: Sequence[str], label: str):
         self._check_fitted()
-        return self.pipelines_[label].predict_proba(list(texts))[:, 1]
+        return self.classifiers_[label].predict_proba(self.features_.transform(list(texts)))[:, 1]
 
     def annotate(self, analyzed: Sequence):
         """Add (turn, label, probability) model scores to analyzed calls, one batch per label."""
@@ -174,11 +196,12 @@ class UtteranceModels:
                 if key and ac.normalized[turn.index]:
                     rows[key].append((n, turn.index, ac.normalized[turn.index]))
         scores: list[list[tuple[int, str, float]]] = [[] for _ in analyzed]
-        for label, pipeline in self.pipelines_.items():
+        matrices = {speaker: self.features_.transform([text for _, _, text in batch]) for speaker, batch in rows.items() if batch}
+        for label, classifier in self.classifiers_.items():
             batch = rows[speaker_of(label)]
             if not batch:
                 continue
-            probabilities = pipeline.predict_proba([text for _, _, text in batch])[:, 1]
+            probabilities = classifier.predict_proba(matrices[speaker_of(label)])[:, 1]
             floor = self.thresholds_[label]
             for (n, turn, _), p in zip(batch, probabilities):
                 if p >= floor:
@@ -192,10 +215,13 @@ class UtteranceModels:
         self._check_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.skops"):
+            stale.unlink()
+        _save_features(self.features_, directory / FEATURES)
         files = {}
-        for label, pipeline in self.pipelines_.items():
+        for label, classifier in self.classifiers_.items():
             name = label.replace(".", "_") + ".skops"
-            sio.dump(pipeline, directory / name)
+            sio.dump(classifier, directory / name)
             files[label] = name
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -224,24 +250,63 @@ class UtteranceModels:
         if manifest.get("format_version") != FORMAT_VERSION:
             raise ModelError(f"{manifest_path}: model format {manifest.get('format_version')!r}, this coach reads {FORMAT_VERSION}; retrain with 'coach train'")
         models = cls(tuple(manifest["labels"]), seed=manifest.get("seed", 0))
-        models.pipelines_, models.thresholds_ = {}, {}
+        models.classifiers_, models.thresholds_ = {}, {}
         models.train_counts_ = manifest.get("train_positives", {})
+        models.features_ = _load_features(directory / FEATURES)
         for label, name in manifest["labels"].items():
-            path = directory / name
-            try:
-                untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
-            except FileNotFoundError:
-                raise ModelError(f"{path}: model file missing (listed in {manifest_path})") from None
-            except Exception as e:  # skops raises several types for a corrupt archive
-                raise ModelError(f"{path}: not a readable skops model file ({type(e).__name__}: {e})") from None
-            if untrusted:
-                raise ModelError(f"{path}: refused to load: the file asks for types coach does not trust ({', '.join(sorted(untrusted))})")
-            try:
-                models.pipelines_[label] = sio.load(path, trusted=TRUSTED_TYPES)
-            except Exception as e:
-                raise ModelError(f"{path}: could not load model ({type(e).__name__}: {e})") from None
+            models.classifiers_[label] = _load_trusted(directory / name, manifest_path)
             models.thresholds_[label] = float(manifest["thresholds"][label])
         return models
+
+
+def _save_features(features, path: Path) -> None:
+    vectorizers = []
+    for name, vectorizer in features.transformer_list:
+        params = {k: v for k, v in vectorizer.get_params().items() if k in _VECTORIZER_PARAMS}
+        vocabulary = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+        vectorizers.append({"name": name, "params": params, "vocabulary": vocabulary, "idf": [float(x) for x in vectorizer.idf_]})
+    path.write_text(json.dumps({"vectorizers": vectorizers}, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+
+
+def _load_features(path: Path):
+    """Rebuild the fitted feature extractor from plain JSON through public scikit-learn API."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        parts = []
+        for spec in data["vectorizers"]:
+            params = {k: v for k, v in spec["params"].items() if k in _VECTORIZER_PARAMS}
+            params["ngram_range"] = tuple(params["ngram_range"])
+            vectorizer = TfidfVectorizer(**params, vocabulary=spec["vocabulary"])
+            vectorizer.fit([" ".join(list(spec["vocabulary"])[:1])])  # a fixed vocabulary: fit only validates it
+            vectorizer.idf_ = np.asarray(spec["idf"], dtype=np.float64)
+            parts.append((spec["name"], vectorizer))
+    except FileNotFoundError:
+        raise ModelError(f"{path}: feature file missing; retrain with 'coach train'") from None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ModelError(f"{path}: not a valid coach feature file ({type(e).__name__}: {e})") from None
+    return FeatureUnion(parts)
+
+
+def _load_trusted(path: Path, manifest_path: Path):
+    """skops.io.load with coach's fixed trusted-type list; anything else in the file is refused."""
+    import skops.io as sio
+
+    try:
+        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+    except FileNotFoundError:
+        raise ModelError(f"{path}: model file missing (listed in {manifest_path})") from None
+    except Exception as e:  # skops raises several types for a corrupt archive
+        raise ModelError(f"{path}: not a readable skops model file ({type(e).__name__}: {e})") from None
+    if untrusted:
+        raise ModelError(f"{path}: refused to load: the file asks for types coach does not trust ({', '.join(sorted(untrusted))})")
+    try:
+        return sio.load(path, trusted=TRUSTED_TYPES)
+    except Exception as e:
+        raise ModelError(f"{path}: could not load model ({type(e).__name__}: {e})") from None
 
 
 def examples_from_turns(turns: Iterable[tuple[str, str, Iterable[str]]]) -> list[Example]:

@@ -60,7 +60,7 @@ class Analyzer:
         if self.models is not None:
             analyzed = self.models.annotate(analyzed)
             if self.only_models:
-                covered = set(self.models.pipelines_)
+                covered = set(self.models.labels_)
                 analyzed = [replace(ac, matches=tuple(m for m in ac.matches if m.label not in covered)) for ac in analyzed]
         cards = []
         for ac in analyzed:

@@ -63,7 +63,7 @@ def train_models(gold_dir: str | Path, out_dir: str | Path, *, seed: int = 0, ex
         "test": {},
         "warnings": w1 + w2 + w3,
     }
-    for label in models.pipelines_:
+    for label in models.labels_:
         rows = [e for e in test if e.speaker == ("agent" if label in _agent_labels() else "customer")]
         if not rows:
             continue
