@@ -41,12 +41,18 @@ def detect_pressure(ac, ctx) -> list[Finding]:
         kept = [m for m in tactic_matches["refusal_to_cancel"] if "legit_transfer" not in labels_by_turn.get(m.turn, set())]
         tactic_matches["refusal_to_cancel"] = kept
 
-    # Mentions that become tactics only with leverage in the same turn. A loss mentioned while pitching an
-    # offer is leverage too ("you'd lose the discount... unless I move you to..."); a fee in an offer is not
-    # ("we'd credit the $100 fine to your account").
-    for mention, tactic, cues in (("fee_mention", "penalty_threat", {"leverage"}), ("loss_mention", "fear_of_loss", {"leverage", "offer", "save_probe"})):
+    # Mentions that become tactics only with leverage in the same turn. A fee is a threat when it is the cost
+    # of leaving and is paired with a reason to stay ("if you leave it's $230, but if you stay I can waive
+    # it"); a fee credited in an offer is not ("$150 back against the annual fee if you keep the card"). A
+    # loss is a threat when stressed as final or pushed with a pitch ("you'd lose the discount... unless...").
+    for mention, tactic, needs_all, needs_any in (
+        ("fee_mention", "penalty_threat", {"exit_cost", "leverage"}, set()),
+        ("exit_cost", "penalty_threat", {"fee_mention", "leverage"}, set()),
+        ("loss_mention", "fear_of_loss", set(), {"leverage", "offer", "save_probe", "finality"}),
+    ):
         for m in ac.by_label(mention):
-            if agent(m) and cues & labels_by_turn.get(m.turn, set()):
+            context = labels_by_turn.get(m.turn, set())
+            if agent(m) and needs_all <= context and (not needs_any or needs_any & context):
                 tactic_matches.setdefault(tactic, []).append(m)
 
     findings = [
