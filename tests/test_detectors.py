@@ -247,3 +247,13 @@ def test_customer_behaviours_never_count_for_the_agent(analyzer):
     card = score(analyzer, [("agent", "Okay."), ("customer", "Is there anything else I can do for you? Have a great day, take care!")])
     assert card.verdict("anything_else").outcome.value == "missed"
     assert card.verdict("warm_farewell").outcome.value == "missed"
+
+
+def test_personalize_does_not_take_an_adjective_for_a_name(analyzer):
+    card = score(analyzer, [("customer", "I want to cancel, it's faster and it's cheaper elsewhere."), ("agent", "I see. Faster service matters, it's done.")])
+    assert all("customer's name" not in e.note for e in card.verdict("personalize").evidence)
+
+
+def test_an_offer_vanishing_is_not_a_confirmation(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "Once we hang up, it's gone.")])
+    assert card.verdict("confirm_cancellation").outcome.value == "missed"

@@ -16,9 +16,12 @@ from coach.model import Finding, Role
 BEHAVIOURS = ("help_with_exit", "anything_else", "personalize", "invite_return", "warm_farewell", "follow_up", "confirm_cancellation")
 
 # How a customer's name shows up in a call. Applied to the original text (case helps: "this is Dana").
+# "my name is dana" names someone even in lowercase speech-to-text; "it's Dana" / "I'm Dana" only when the
+# word is capitalised ("it's faster" is not a name).
 _CUSTOMER_SAYS_NAME = re.compile(
-    r"\b(?:my name is|my name's|name is|this is|it's|it is|i'm|i am)\s+(?:mr\.?|mrs\.?|ms\.?|miss|dr\.?)?\s*([A-Za-z][a-z'-]+)", re.I
+    r"\b(?:[Mm]y name is|[Mm]y name's|[Nn]ame is|[Tt]his is)\s+(?:[Mm]r\.?|[Mm]rs\.?|[Mm]s\.?|[Mm]iss|[Dd]r\.?)?\s*([A-Za-z][a-z'-]+)"
 )
+_CUSTOMER_SAYS_NAME_CAPITALISED = re.compile(r"\b(?:[Ii]t's|[Ii]t is|I'm|I am)\s+(?:Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?)?\s*([A-Z][a-z'-]+)")
 _AGENT_SAYS_NAME = re.compile(
     r"\b(?:speaking (?:with|to)|am i speaking with|is this|thank you|thanks|hi|hello|hey|bye|goodbye|okay|ok|sure|alright|of course)"
     r",?\s+(?:mr\.?|mrs\.?|ms\.?|miss|dr\.?)?\s*([A-Z][a-z'-]+)\b"
@@ -43,8 +46,9 @@ def customer_names(call) -> set[str]:
         names.update(part.lower() for part in header.split() if len(part) > 1)
     for turn in call.turns:
         if turn.role is Role.CUSTOMER:
-            for match in _CUSTOMER_SAYS_NAME.finditer(turn.text[:200]):
-                names.add(match.group(1).lower())
+            for pattern in (_CUSTOMER_SAYS_NAME, _CUSTOMER_SAYS_NAME_CAPITALISED):
+                for match in pattern.finditer(turn.text[:200]):
+                    names.add(match.group(1).lower())
         elif turn.role is Role.AGENT:
             for pattern in (_TITLE_NAME,):
                 for match in pattern.finditer(turn.text):
