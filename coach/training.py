@@ -42,6 +42,24 @@ def gold_examples(calls: Sequence[GoldCall]) -> tuple[list[Example], list[str]]:
     return examples_from_turns(rows), warnings
 
 
+def rule_examples() -> list[Example]:
+    """The pattern files' own examples as labelled utterances: each rule's ``examples`` are positives for its
+    label, its ``not`` examples negatives. They add wordings the gold calls do not have."""
+    from coach.classifier import AGENT_LABELS, CUSTOMER_LABELS
+    from coach.nlp import normalize
+    from coach.rules import load_rules
+
+    learned = set(AGENT_LABELS) | set(CUSTOMER_LABELS)
+    out = []
+    for rule in load_rules():
+        if rule.label not in learned:
+            continue
+        speaker = "customer" if rule.label in CUSTOMER_LABELS else "agent"
+        out += [Example(normalize(t), speaker, frozenset({rule.label})) for t in rule.examples]
+        out += [Example(normalize(t), speaker, frozenset()) for t in rule.counter_examples]
+    return out
+
+
 def train_models(gold_dir: str | Path, out_dir: str | Path, *, seed: int = 0, extra: Sequence[str | Path] = ()) -> dict[str, Any]:
     """Fit, pick thresholds, measure on test, save. Returns the metrics written to the manifest.
 
@@ -53,6 +71,7 @@ def train_models(gold_dir: str | Path, out_dir: str | Path, *, seed: int = 0, ex
         raise CoachError(f"{gold_dir}: no training calls (splits.json must list a train split)")
     extra_calls = [g for directory in extra for g in load_gold(directory)]
     train, w1 = gold_examples(by_split["train"] + extra_calls)
+    train += rule_examples()
     dev, w2 = gold_examples(by_split["dev"])
     test, w3 = gold_examples(by_split["test"])
     models = UtteranceModels(seed=seed).fit(train, dev)

@@ -26,6 +26,7 @@ CATEGORY_PRIORITY = (
     "price",
     "service_quality",
     "no_longer_needed",
+    "other",
 )
 ANSWER_MIN_WORDS = 5  # an unmatched answer to "why?" shorter than this is not a reason ("no", "just because")
 ACK_WINDOW = 2  # agent turns after the reason searched for an acknowledgement
