@@ -15,8 +15,10 @@ from coach.readers import FORMATS, call_from_dict, call_to_dict, detect_format, 
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
-GOOD = sorted(p for p in FIXTURES.glob("*/*") if not p.name.startswith("bad_"))
-BAD = sorted(FIXTURES.glob("*/bad_*"))
+# Only the folders named after a reader format: tests/fixtures/ also holds other modules' fixtures.
+READER_FOLDERS = {p.parent for p in FIXTURES.glob("*/*") if p.parent.name in FORMATS}
+GOOD = sorted(p for p in FIXTURES.glob("*/*") if p.parent in READER_FOLDERS and not p.name.startswith("bad_"))
+BAD = sorted(p for p in FIXTURES.glob("*/bad_*") if p.parent in READER_FOLDERS)
 NORMALIZED = {"json/coach_call.json", "jsonl/coach_calls.jsonl"}
 
 
