@@ -16,6 +16,7 @@ other result is still written. With ``resume=True`` the calls already in the out
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -523,3 +524,38 @@ def score_paths(
 
 
 __all__ = ["BatchResult", "Failure", "FileResult", "Scorer", "Settings", "default_jobs", "run_batch", "score_chunk_on_worker", "score_paths"]
+
+
+def is_scorecard_file(path: str) -> bool:
+    """Does ``path`` hold scorecards written by ``coach score`` (JSONL, or a folder of Dask parts)?"""
+    if os.path.isdir(path):
+        return any(name.startswith("part-") and name.endswith(".jsonl") for name in os.listdir(path))
+    if not path.endswith(".jsonl"):
+        return False
+    try:
+        with open(path, encoding="utf-8") as f:
+            first = json.loads(f.readline() or "{}")
+    except (OSError, ValueError):
+        return False
+    return isinstance(first, dict) and "criteria" in first and "score" in first
+
+
+def scorecards_from_paths(paths: Iterable[str], *, rubric: Rubric | None = None, **batch_options: Any) -> tuple[list[Any], list[Failure]]:
+    """Scorecards for a report: read stored ``coach score`` output as is, score transcripts (via
+    :func:`run_batch`, so failures are collected the same way). Returns (scorecards, failures)."""
+    import tempfile
+
+    from coach.reports import load_scorecards
+
+    stored = [p for p in paths if p != "-" and is_scorecard_file(p)]
+    transcripts = [p for p in paths if p not in stored]
+    cards: list[Any] = [card for path in stored for card in load_scorecards(path)]
+    failures: list[Failure] = []
+    if transcripts:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "scores.jsonl")
+            result = run_batch(transcripts, out, fmt="jsonl", rubric=rubric, **batch_options)
+            failures = list(result.failures)
+            if os.path.exists(out) and os.path.getsize(out):
+                cards += load_scorecards(out)
+    return cards, failures

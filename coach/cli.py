@@ -135,6 +135,38 @@ def show(path, call_id, rubric, no_model, input_format, agent_speakers) -> None:
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Folder to write the pages into.")
+@click.option("--by", type=click.Choice(["agent", "team"]), default="agent", show_default=True, help="Pages per agent (one-to-ones) or per team (huddles).")
+@click.option("--team-map", type=click.Path(exists=True, dir_okay=False), help="CSV (agent,team) or YAML mapping agents to teams.")
+@click.option("--rubric", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True)
+@click.option("--mask-pii", is_flag=True, help="Mask phone numbers, emails, card/account numbers and addresses on every page.")
+@click.option("--no-model", is_flag=True, help="When scoring transcripts: patterns only.")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=None)
+@_input_options
+def report(paths, output, by, team_map, rubric, fmt, mask_pii, no_model, jobs, input_format, agent_speakers) -> None:
+    """Write coaching pages per agent and team, and a page per call.
+
+    PATHS are transcripts (scored now) or the JSONL that 'coach score' wrote (not scored again).
+    """
+    from coach.batch import scorecards_from_paths
+    from coach.reports import build_report, load_team_map
+    from coach.rubric import load_rubric
+
+    try:
+        loaded = load_rubric(rubric) if rubric else None
+        cards, failures = scorecards_from_paths(list(paths), rubric=loaded, input_format=input_format, agent_speakers=agent_speakers,
+                                                use_model=not no_model, jobs=jobs, progress=False, mask_pii=mask_pii)  # fmt: skip
+        pages = build_report(cards, output, by=by, team_map=load_team_map(team_map) if team_map else None, rubric=loaded, fmt=fmt, mask_pii=mask_pii)
+    except CoachError as e:
+        _fail(e)
+    _report_failures(failures)
+    click.echo(f"wrote {len(pages)} pages for {len(cards)} calls; open {pages[0]}", err=True)
+    sys.exit(1 if failures else 0)
+
+
+@main.command()
 @click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--split", type=click.Choice(["test", "dev", "train", "all"]), default="test", show_default=True)
 @click.option("--mode", type=click.Choice(["combined", "patterns", "model"]), default="combined", show_default=True, help="Patterns and models together, or either alone.")
