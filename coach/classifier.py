@@ -5,9 +5,10 @@ misspellings, capped in size) and one class-balanced logistic regression per lab
 on agent turns, customer labels on customer turns. Thresholds are chosen on the dev split, never on test.
 Each batch of utterances is vectorized once and then scored by every label's classifier.
 
-The feature extractor is saved as plain JSON (vocabulary and IDF weights); the classifiers with ``skops.io``,
-loaded only with an explicit list of trusted types, never with pickle: a swapped or tampered file that needs
-any other type is refused with a clear error.
+Everything is saved as plain data, never pickle: the feature extractor as JSON (vocabulary and IDF weights),
+the classifiers' weights as one NumPy array loaded with ``allow_pickle=False`` (a file holding anything but
+numbers is refused), and intercepts and thresholds in the JSON manifest. At prediction time every label is
+scored with one sparse matrix product and a sigmoid: what logistic regression's ``predict_proba`` computes.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FEATURES = "features.json"
+WEIGHTS = "weights.npy"
 # TfidfVectorizer parameters that shape transform(); they are saved with the vocabulary and IDF weights.
 _VECTORIZER_PARAMS = ("analyzer", "ngram_range", "lowercase", "sublinear_tf", "norm", "use_idf", "smooth_idf", "token_pattern", "strip_accents")
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 # Labels the models learn, by the speaker whose turns they read. Others in the gold set are patterns-only.
 AGENT_LABELS = (
@@ -54,28 +56,6 @@ CUSTOMER_LABELS = (
 MIN_POSITIVES = 8  # fewer training examples than this and a label is left to the patterns
 MIN_THRESHOLD = 0.5  # a model never fires below even odds, whatever dev says
 
-# The only types a coach model file may contain. Anything else in a file is refused at load.
-TRUSTED_TYPES = [
-    "sklearn.pipeline.FeatureUnion",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.linear_model.LogisticRegression",
-    "numpy.ndarray",
-    "numpy.dtype",
-    "numpy.float64",
-    "numpy.int64",
-    "numpy.core.multiarray._reconstruct",
-    "builtins.slice",
-    "builtins.tuple",
-    "builtins.dict",
-    "builtins.list",
-    "builtins.str",
-    "builtins.int",
-    "builtins.float",
-    "builtins.bool",
-    "builtins.NoneType",
-]
 
 
 def speaker_of(label: str) -> str:
@@ -145,6 +125,7 @@ class UtteranceModels:
             classifier = build_classifier(self.seed).fit(matrices[speaker], y)
             self.classifiers_[label] = classifier
             self.thresholds_[label] = self._choose_threshold(classifier, [e for e in dev if e.speaker == speaker], label)
+        self._stack()
         return self
 
     def _choose_threshold(self, classifier, dev: Sequence[Example], label: str) -> float:
@@ -164,8 +145,25 @@ class UtteranceModels:
                 best, best_f1 = threshold, f1
         return max(best, MIN_THRESHOLD)
 
+    def _stack(self) -> None:
+        """One weight matrix (labels x features) and intercept vector, in label order, for prediction."""
+        import numpy as np
+
+        order = tuple(self.classifiers_)
+        width = sum(len(v.vocabulary_) for _, v in self.features_.transformer_list)
+        self.label_order_ = order
+        self.weights_ = np.vstack([self.classifiers_[label].coef_[0] for label in order]) if order else np.zeros((0, width))
+        self.intercepts_ = np.array([float(self.classifiers_[label].intercept_[0]) for label in order])
+
+    def _probabilities(self, texts: Sequence[str]):
+        """(len(texts) x labels) probabilities: sigmoid(X W^T + b), as LogisticRegression.predict_proba."""
+        import numpy as np
+
+        scores = np.asarray(self.features_.transform(list(texts)) @ self.weights_.T) + self.intercepts_
+        return 1.0 / (1.0 + np.exp(-scores))
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "classifiers_"):
+        if not hasattr(self, "weights_"):
             raise ModelError("This UtteranceModels instance is not fitted yet. Call 'fit' with training examples first.")
 
     # ---- prediction -------------------------------------------------------------------------------------------
@@ -178,11 +176,11 @@ class UtteranceModels:
     def labels_(self) -> tuple[str, ...]:
         """The labels that have a fitted classifier (others are left to the patterns)."""
         self._check_fitted()
-        return tuple(self.classifiers_)
+        return tuple(self.label_order_)
 
     def predict_proba(self, texts: Sequence[str], label: str):
         self._check_fitted()
-        return self.classifiers_[label].predict_proba(self.features_.transform(list(texts)))[:, 1]
+        return self._probabilities(texts)[:, self.label_order_.index(label)]
 
     def annotate(self, analyzed: Sequence):
         """Add (turn, label, probability) model scores to analyzed calls, one batch per label."""
@@ -196,12 +194,12 @@ class UtteranceModels:
                 if key and ac.normalized[turn.index]:
                     rows[key].append((n, turn.index, ac.normalized[turn.index]))
         scores: list[list[tuple[int, str, float]]] = [[] for _ in analyzed]
-        matrices = {speaker: self.features_.transform([text for _, _, text in batch]) for speaker, batch in rows.items() if batch}
-        for label, classifier in self.classifiers_.items():
+        by_speaker = {speaker: self._probabilities([text for _, _, text in batch]) for speaker, batch in rows.items() if batch}
+        for column, label in enumerate(self.label_order_):
             batch = rows[speaker_of(label)]
             if not batch:
                 continue
-            probabilities = classifier.predict_proba(matrices[speaker_of(label)])[:, 1]
+            probabilities = by_speaker[speaker_of(label)][:, column]
             floor = self.thresholds_[label]
             for (n, turn, _), p in zip(batch, probabilities):
                 if p >= floor:
@@ -210,23 +208,18 @@ class UtteranceModels:
 
     # ---- persistence ------------------------------------------------------------------------------------------
     def save(self, directory: str | Path, metrics: dict | None = None) -> Path:
-        import skops.io as sio
+        import numpy as np
 
         self._check_fitted()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        for stale in directory.glob("*.skops"):
-            stale.unlink()
         _save_features(self.features_, directory / FEATURES)
-        files = {}
-        for label, classifier in self.classifiers_.items():
-            name = label.replace(".", "_") + ".skops"
-            sio.dump(classifier, directory / name)
-            files[label] = name
+        np.save(directory / WEIGHTS, self.weights_.astype(np.float32), allow_pickle=False)
         manifest = {
             "format_version": FORMAT_VERSION,
             "seed": self.seed,
-            "labels": files,
+            "labels": list(self.label_order_),
+            "intercepts": {label: float(b) for label, b in zip(self.label_order_, self.intercepts_)},
             "thresholds": self.thresholds_,
             "train_positives": self.train_counts_,
             "metrics": metrics or {},
@@ -236,9 +229,7 @@ class UtteranceModels:
 
     @classmethod
     def load(cls, directory: str | Path) -> UtteranceModels:
-        """Load models, trusting only :data:`TRUSTED_TYPES`. Raises ModelError naming the file and the problem."""
-        import skops.io as sio
-
+        """Load models from plain data (JSON + a numeric array). Raises ModelError naming the file and the problem."""
         directory = Path(directory)
         manifest_path = directory / MANIFEST
         try:
@@ -249,13 +240,29 @@ class UtteranceModels:
             raise ModelError(f"{manifest_path}: unreadable model manifest ({e})") from None
         if manifest.get("format_version") != FORMAT_VERSION:
             raise ModelError(f"{manifest_path}: model format {manifest.get('format_version')!r}, this coach reads {FORMAT_VERSION}; retrain with 'coach train'")
-        models = cls(tuple(manifest["labels"]), seed=manifest.get("seed", 0))
-        models.classifiers_, models.thresholds_ = {}, {}
+        import numpy as np
+
+        try:
+            labels = tuple(manifest["labels"])
+            models = cls(labels, seed=manifest.get("seed", 0))
+            models.label_order_ = labels
+            models.thresholds_ = {label: float(manifest["thresholds"][label]) for label in labels}
+            models.intercepts_ = np.array([float(manifest["intercepts"][label]) for label in labels])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelError(f"{manifest_path}: malformed model manifest ({type(e).__name__}: {e})") from None
         models.train_counts_ = manifest.get("train_positives", {})
         models.features_ = _load_features(directory / FEATURES)
-        for label, name in manifest["labels"].items():
-            models.classifiers_[label] = _load_trusted(directory / name, manifest_path)
-            models.thresholds_[label] = float(manifest["thresholds"][label])
+        weights_path = directory / WEIGHTS
+        try:
+            weights = np.load(weights_path, allow_pickle=False)
+        except FileNotFoundError:
+            raise ModelError(f"{weights_path}: model weights missing; retrain with 'coach train'") from None
+        except (OSError, ValueError) as e:  # includes object arrays, which would need pickle
+            raise ModelError(f"{weights_path}: refused to load: not a plain numeric array ({e})") from None
+        width = sum(len(v.vocabulary_) for _, v in models.features_.transformer_list)
+        if weights.dtype.kind != "f" or weights.shape != (len(labels), width):
+            raise ModelError(f"{weights_path}: expected a float array of shape ({len(labels)}, {width}), found {weights.dtype} {weights.shape}")
+        models.weights_ = weights.astype(np.float64)
         return models
 
 
@@ -289,24 +296,6 @@ def _load_features(path: Path):
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ModelError(f"{path}: not a valid coach feature file ({type(e).__name__}: {e})") from None
     return FeatureUnion(parts)
-
-
-def _load_trusted(path: Path, manifest_path: Path):
-    """skops.io.load with coach's fixed trusted-type list; anything else in the file is refused."""
-    import skops.io as sio
-
-    try:
-        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
-    except FileNotFoundError:
-        raise ModelError(f"{path}: model file missing (listed in {manifest_path})") from None
-    except Exception as e:  # skops raises several types for a corrupt archive
-        raise ModelError(f"{path}: not a readable skops model file ({type(e).__name__}: {e})") from None
-    if untrusted:
-        raise ModelError(f"{path}: refused to load: the file asks for types coach does not trust ({', '.join(sorted(untrusted))})")
-    try:
-        return sio.load(path, trusted=TRUSTED_TYPES)
-    except Exception as e:
-        raise ModelError(f"{path}: could not load model ({type(e).__name__}: {e})") from None
 
 
 def examples_from_turns(turns: Iterable[tuple[str, str, Iterable[str]]]) -> list[Example]:
