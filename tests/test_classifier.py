@@ -89,4 +89,4 @@ def test_manifest_from_another_format_version_is_refused(fitted, tmp_path):
 
 def test_unfitted_models_say_so():
     with pytest.raises(ModelError, match="not fitted yet. Call 'fit'"):
-        UtteranceModels().thresholds
+        _ = UtteranceModels().thresholds

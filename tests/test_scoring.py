@@ -6,11 +6,11 @@ import json
 from dataclasses import replace
 
 import pytest
+from conftest import make_call
 
 from coach.model import Evidence, Finding, Role, Scorecard
 from coach.rubric import load_rubric
 from coach.scoring import derive_policy_findings, rescore, score_findings
-from conftest import make_call
 
 RUBRIC = load_rubric()
 CALL = make_call([("customer", "cancel please"), ("agent", "done"), ("customer", "no"), ("agent", "offer"), ("customer", "no"), ("agent", "offer")])
