@@ -152,6 +152,7 @@ class UtteranceModels:
         order = tuple(self.classifiers_)
         width = sum(len(v.vocabulary_) for _, v in self.features_.transformer_list)
         self.label_order_ = order
+        self.scorer_ = None
         self.weights_ = np.vstack([self.classifiers_[label].coef_[0] for label in order]) if order else np.zeros((0, width))
         self.intercepts_ = np.array([float(self.classifiers_[label].intercept_[0]) for label in order])
 
@@ -159,6 +160,8 @@ class UtteranceModels:
         """(len(texts) x labels) probabilities: sigmoid(X W^T + b), as LogisticRegression.predict_proba."""
         import numpy as np
 
+        if self.scorer_ is not None:  # loaded models: NumPy only, no scikit-learn import
+            return self.scorer_.scores(list(texts), self.weights_, self.intercepts_)
         scores = np.asarray(self.features_.transform(list(texts)) @ self.weights_.T) + self.intercepts_
         return 1.0 / (1.0 + np.exp(-scores))
 
@@ -211,6 +214,8 @@ class UtteranceModels:
         import numpy as np
 
         self._check_fitted()
+        if self.features_ is None:
+            raise ModelError("models loaded from disk cannot be saved again; retrain them with 'coach train'")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         _save_features(self.features_, directory / FEATURES)
@@ -251,7 +256,8 @@ class UtteranceModels:
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{manifest_path}: malformed model manifest ({type(e).__name__}: {e})") from None
         models.train_counts_ = manifest.get("train_positives", {})
-        models.features_ = _load_features(directory / FEATURES)
+        models.features_ = None
+        models.scorer_ = _load_features(directory / FEATURES)
         weights_path = directory / WEIGHTS
         try:
             weights = np.load(weights_path, allow_pickle=False)
@@ -259,7 +265,7 @@ class UtteranceModels:
             raise ModelError(f"{weights_path}: model weights missing; retrain with 'coach train'") from None
         except (OSError, ValueError) as e:  # includes object arrays, which would need pickle
             raise ModelError(f"{weights_path}: refused to load: not a plain numeric array ({e})") from None
-        width = sum(len(v.vocabulary_) for _, v in models.features_.transformer_list)
+        width = models.scorer_.width
         if weights.dtype.kind != "f" or weights.shape != (len(labels), width):
             raise ModelError(f"{weights_path}: expected a float array of shape ({len(labels)}, {width}), found {weights.dtype} {weights.shape}")
         models.weights_ = weights.astype(np.float64)
@@ -276,26 +282,31 @@ def _save_features(features, path: Path) -> None:
 
 
 def _load_features(path: Path):
-    """Rebuild the fitted feature extractor from plain JSON through public scikit-learn API."""
+    """The feature transform from plain JSON (see coach.features; no scikit-learn needed to score)."""
     import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion
+
+    from coach.features import Block, Features
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        parts = []
+        blocks = []
         for spec in data["vectorizers"]:
-            params = {k: v for k, v in spec["params"].items() if k in _VECTORIZER_PARAMS}
-            params["ngram_range"] = tuple(params["ngram_range"])
-            vectorizer = TfidfVectorizer(**params, vocabulary=spec["vocabulary"])
-            vectorizer.fit([" ".join(list(spec["vocabulary"])[:1])])  # a fixed vocabulary: fit only validates it
-            vectorizer.idf_ = np.asarray(spec["idf"], dtype=np.float64)
-            parts.append((spec["name"], vectorizer))
+            params = spec["params"]
+            blocks.append(
+                Block(
+                    analyzer=params["analyzer"],
+                    ngram_range=tuple(params["ngram_range"]),
+                    vocabulary={str(k): int(v) for k, v in spec["vocabulary"].items()},
+                    idf=np.asarray(spec["idf"], dtype=np.float64),
+                    sublinear_tf=bool(params.get("sublinear_tf", True)),
+                    lowercase=bool(params.get("lowercase", True)),
+                )
+            )
     except FileNotFoundError:
         raise ModelError(f"{path}: feature file missing; retrain with 'coach train'") from None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ModelError(f"{path}: not a valid coach feature file ({type(e).__name__}: {e})") from None
-    return FeatureUnion(parts)
+    return Features(blocks)
 
 
 def examples_from_turns(turns: Iterable[tuple[str, str, Iterable[str]]]) -> list[Example]:

@@ -102,9 +102,32 @@ def _first_literal(pattern: Sequence[dict[str, Any]]) -> tuple[str, Any] | None:
     return None
 
 
-def _alternation(bodies: Iterable[str]) -> re.Pattern:
+class _Lazy:
+    """A regex compiled on first use: a call meets only a few of the ~900 first words, and compiling them
+    all up front was half of a cold start."""
+
+    __slots__ = ("source", "_compiled")
+
+    def __init__(self, source: str):
+        self.source = source
+        self._compiled: re.Pattern | None = None
+
+    @property
+    def regex(self) -> re.Pattern:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
+
+    def match(self, text: str, pos: int):
+        return self.regex.match(text, pos)
+
+    def finditer(self, text: str):
+        return self.regex.finditer(text)
+
+
+def _alternation(bodies: Iterable[str]) -> _Lazy:
     # Longer alternatives first, so the regex prefers the fullest phrase at a position.
-    return re.compile("(?:" + "|".join(sorted(set(bodies), key=len, reverse=True)) + ")")
+    return _Lazy("(?:" + "|".join(sorted(set(bodies), key=len, reverse=True)) + ")")
 
 
 class TokenMatcher:
@@ -117,10 +140,10 @@ class TokenMatcher:
     """
 
     def __init__(self) -> None:
-        self._by_word: dict[str, list[tuple[str, re.Pattern]]] = {}
-        self._by_prefix: dict[str, list[tuple[str, re.Pattern]]] = {}
+        self._by_word: dict[str, list[tuple[str, _Lazy]]] = {}
+        self._by_prefix: dict[str, list[tuple[str, _Lazy]]] = {}
         self._prefix_re: re.Pattern | None = None
-        self._scans: list[tuple[str, re.Pattern, frozenset[str], tuple[str, ...], bool]] = []
+        self._scans: list[tuple[str, _Lazy, frozenset[str], tuple[str, ...], bool]] = []
         self._keys: list[str] = []
 
     def add(self, key: str, patterns: Iterable[Sequence[dict[str, Any]]]) -> None:

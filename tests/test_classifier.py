@@ -51,6 +51,17 @@ def test_save_and_load_round_trip(fitted, tmp_path):
     assert loaded.thresholds == fitted.thresholds
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["we truly appreciate your loyalty over the years", "a", "", "thanks!!! for, the... 9 yrs — ok?", "été café naïve", "x y z", "  spaced   out  "],
+)
+def test_numpy_scoring_of_loaded_models_matches_scikit_learn(fitted, tmp_path, text):
+    fitted.save(tmp_path)
+    loaded = UtteranceModels.load(tmp_path)
+    assert loaded.features_ is None  # scoring a loaded model never needs scikit-learn
+    assert np.allclose(loaded.predict_proba([text], "gratitude"), fitted.predict_proba([text], "gratitude"), atol=1e-6)
+
+
 def test_a_weights_file_holding_objects_is_refused_without_unpickling(fitted, tmp_path):
     fitted.save(tmp_path)
     evil = np.array([print, "rm -rf"], dtype=object)
