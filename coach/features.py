@@ -8,7 +8,6 @@ the saved vocabulary and IDF weights. ``tests/test_classifier.py`` checks it aga
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -52,13 +51,16 @@ class Block:
             return out
         raise ValueError(f"unsupported analyzer {self.analyzer!r}")
 
-    def row(self, text: str) -> tuple[list[int], list[float]]:
-        """Column indices and L2-normalized TF-IDF values for one text."""
-        counts = Counter(t for t in self.terms(text) if t in self.vocabulary)
-        columns = [self.vocabulary[t] for t in counts]
-        values = [(1.0 + math.log(c) if self.sublinear_tf else float(c)) * float(self.idf[j]) for j, c in zip(columns, counts.values())]
-        norm = math.sqrt(sum(v * v for v in values)) or 1.0
-        return columns, [v / norm for v in values]
+    def counts(self, text: str) -> tuple[list[int], list[int]]:
+        """Vocabulary columns present in ``text`` and how often each occurs."""
+        get = self.vocabulary.get
+        columns, counts = [], []
+        for term, count in Counter(self.terms(text)).items():
+            column = get(term)
+            if column is not None:
+                columns.append(column)
+                counts.append(count)
+        return columns, counts
 
 
 class Features:
@@ -73,16 +75,36 @@ class Features:
             offset += len(block.vocabulary)
         self.width = offset
 
+    def transform(self, texts: Sequence[str]):
+        """A (len(texts) x width) sparse CSR matrix, the same as the FeatureUnion's transform: per block,
+        sublinear TF times IDF, L2-normalized per row; blocks side by side."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        parts = []
+        for block, offset in zip(self.blocks, self.offsets):
+            rows, columns, counts = [], [], []
+            for i, text in enumerate(texts):
+                c, n = block.counts(text)
+                rows.extend([i] * len(c))
+                columns.extend(c)
+                counts.extend(n)
+            rows_a, columns_a = np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+            tf = np.asarray(counts, dtype=np.float64)
+            values = (1.0 + np.log(tf) if block.sublinear_tf else tf) * np.asarray(block.idf)[columns_a]
+            norms = np.sqrt(np.bincount(rows_a, weights=values * values, minlength=len(texts)))
+            values = values / np.where(norms > 0, norms, 1.0)[rows_a]
+            parts.append((rows_a, columns_a + offset, values))
+        rows = np.concatenate([p[0] for p in parts])
+        columns = np.concatenate([p[1] for p in parts])
+        values = np.concatenate([p[2] for p in parts])
+        return csr_matrix((values, (rows, columns)), shape=(len(texts), self.width))
+
     def scores(self, texts: Sequence[str], weights, intercepts):
-        """sigmoid(X W^T + b) for each text, without building X: (len(texts) x labels) probabilities."""
+        """sigmoid(X W^T + b) for each text: (len(texts) x labels) probabilities, one sparse product per batch."""
         import numpy as np
 
-        out = np.empty((len(texts), weights.shape[0]))
-        for i, text in enumerate(texts):
-            total = intercepts.copy()
-            for block, offset in zip(self.blocks, self.offsets):
-                columns, values = block.row(text)
-                if columns:
-                    total += weights[:, np.asarray(columns) + offset] @ np.asarray(values)
-            out[i] = total
-        return 1.0 / (1.0 + np.exp(-out))
+        if not len(texts):
+            return np.empty((0, weights.shape[0]))
+        logits = np.asarray(self.transform(texts) @ weights.T) + intercepts
+        return 1.0 / (1.0 + np.exp(-logits))
