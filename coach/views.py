@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from coach.errors import CoachError
 from coach.model import Call, Outcome, Scorecard
+from coach.reports.render import clock
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def turns_table(call: Call, marks: dict[int, list[str]] | None = None, width: in
     details = [f"{k}: {v}" for k, v in (("agent", call.agent), ("team", call.team), ("date", call.date), ("channel", call.channel)) if v]
     lines = [head] + (["   " + "  ".join(details)] if details else [])
     for turn in call.turns:
-        stamp = _clock(turn.start)
+        stamp = clock(turn.start)
         tags = (marks or {}).get(turn.index)
         marker = ">>" if tags else "  "
         label = f"{marker}{turn.index:>4} {stamp:>8}  {turn.speaker} ({turn.role.value})"
@@ -68,14 +69,6 @@ def turns_table(call: Call, marks: dict[int, list[str]] | None = None, width: in
         lines.append(label)
         lines.extend(textwrap.wrap(turn.text, width=width, initial_indent=" " * 16, subsequent_indent=" " * 16) or [" " * 16])
     return "\n".join(lines)
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def scorecard_text(card: Scorecard) -> str:
