@@ -336,7 +336,7 @@ def _columns_differ(path: str, have: list[str], new: list[str]) -> str:
             "resume with the same rubric, or write to a new file")
 
 
-_TABLE_COLUMNS = (("call_id", 24), ("agent", 14), ("score", 6), ("grade", 5), ("flags", 44), ("tactics", 0))
+_TABLE_COLUMNS = (("file", 26), ("call_id", 18), ("agent", 12), ("score", 6), ("grade", 5), ("flags", 44), ("tactics", 0))
 _FLAG_LABELS = {
     "missing_gratitude": "no-gratitude",
     "reason_not_asked": "why-not-asked",
@@ -347,7 +347,7 @@ _FLAG_LABELS = {
 
 
 class TableWriter(Writer):
-    """A fixed-width table for people: call_id, agent, score, grade, flags raised, pressure tactics."""
+    """A fixed-width table for people: file, call_id, agent, score, grade, flags raised, pressure tactics."""
 
     def __init__(self, path: str | None = None):
         self._stream, self._owned = _open_text(path, False)
@@ -360,7 +360,8 @@ class TableWriter(Writer):
             self._header = True
         flags = ",".join(_FLAG_LABELS.get(k, k) for k, v in (record.get("flags") or {}).items() if v)
         score = record.get("score")
-        cells = [record.get("call_id"), record.get("agent") or "", "" if score is None else f"{score:.1f}",
+        # The file comes first: vendor exports often carry an opaque job id as the call id.
+        cells = [os.path.basename(record.get("source") or ""), record.get("call_id"), record.get("agent") or "", "" if score is None else f"{score:.1f}",
                  record.get("grade"), flags, ",".join(record.get("pressure_tactics") or ())]
         self._stream.write(_table_line([_csv_cell(c) for c in cells]) + "\n")
         self._stream.flush()

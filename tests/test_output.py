@@ -230,9 +230,9 @@ def test_table_writer_prints_fixed_width_rows_with_guarded_cells():
         with TableWriter() as w:
             w.write(record("=evil()", agent="A" * 40))
     header, rule, row = out.getvalue().splitlines()
-    assert header.split() == ["call_id", "agent", "score", "grade", "flags", "tactics"]
-    assert row.startswith("'=evil()")
-    assert "A" * 13 + "\u2026" in row and "A" * 14 not in row
+    assert header.split() == ["file", "call_id", "agent", "score", "grade", "flags", "tactics"]
+    assert " '=evil()" in row
+    assert "A" * 11 + "\u2026" in row and "A" * 12 not in row
     assert "no-gratitude,pressure,no-reason-given" in row and row.endswith("arguing,false_urgency")
     assert len(header) <= len(rule)
 
