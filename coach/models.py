@@ -1,8 +1,8 @@
 """Trained utterance classifiers that catch paraphrases the patterns miss (see models/README.md).
 
-Placeholder-free loading contract used by :class:`coach.scoring.Analyzer`: ``load_models(dir)`` returns
-``(models, None)`` or ``(None, problem)`` where *problem* is a warning for the scorecards; scoring then
-continues with patterns only.
+:class:`coach.scoring.Analyzer` calls ``load_models(dir)``, which returns ``(models, None)`` or
+``(None, problem)``, where *problem* is a warning put on every scorecard; scoring then continues with
+patterns only. A model file that is present but tampered with raises ``ModelError`` instead.
 """
 
 from __future__ import annotations

@@ -85,8 +85,6 @@ class Match:
     sentence: str  # the normalized sentence containing the match
     span: str  # the normalized matched text
     negated: bool
-    hypothetical: bool
-    question: bool
 
 
 @dataclass(frozen=True)
@@ -201,8 +199,7 @@ class Pipeline:
                 _preceded_by(lowers, start, sent_start, _NEGATORS)
                 or any(w in _NEGATORS and w not in self._literals[rule.id] for w in lowers[start:end])
             )
-            hypothetical = _preceded_by(lowers, start, sent_start, _HYPOTHETICAL, window=8)
-            if rule.hypothetical == "block" and hypothetical:
+            if rule.hypothetical == "block" and _preceded_by(lowers, start, sent_start, _HYPOTHETICAL, window=8):
                 continue
             previous = found.get((rule.id, sent_start))
             length = end - start
@@ -216,8 +213,6 @@ class Pipeline:
                     sentence=sentence,
                     span=doc[start:end].text,
                     negated=negated,
-                    hypothetical=hypothetical,
-                    question=sentence.rstrip().endswith("?"),
                 )
         return list(found.values())
 
@@ -233,11 +228,3 @@ def _preceded_by(lowers: Sequence[str], start: int, sent_start: int, words: froz
             return True
         i -= 1
     return False
-
-
-def sentiment_of(texts: Iterable[str]) -> list[float]:
-    """VADER compound score for each text (-1 most negative, +1 most positive)."""
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    analyzer = SentimentIntensityAnalyzer()
-    return [analyzer.polarity_scores(t)["compound"] for t in texts]
