@@ -29,5 +29,9 @@ def load_models(models_dir: str | Path | None = None):
         where = directory or "the coach package"
         return None, f"no trained models found in {where}; scored with patterns only"
     from coach.classifier import UtteranceModels
+    from coach.errors import ModelError
 
-    return UtteranceModels.load(directory), None
+    try:
+        return UtteranceModels.load(directory), None
+    except ModelError as e:
+        raise ModelError(f"{e} (to score with patterns only, use --no-model, or use_model=False in Python)") from None

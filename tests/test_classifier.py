@@ -101,3 +101,13 @@ def test_manifest_from_another_format_version_is_refused(fitted, tmp_path):
 def test_unfitted_models_say_so():
     with pytest.raises(ModelError, match="not fitted yet. Call 'fit'"):
         _ = UtteranceModels().thresholds
+
+
+def test_a_tampered_model_stops_scoring_with_a_message_naming_the_way_out(fitted, tmp_path):
+    from coach.scoring import Analyzer
+
+    fitted.save(tmp_path)
+    np.save(tmp_path / "weights.npy", np.array([print], dtype=object), allow_pickle=True)
+    with pytest.raises(ModelError, match=r"refused to load.*use --no-model"):
+        Analyzer(models_dir=str(tmp_path))
+    assert Analyzer(use_model=False, models_dir=str(tmp_path)).models is None
