@@ -95,17 +95,21 @@ def derive_policy_findings(findings: Sequence[Finding], allowed_save_offers: int
     """Findings that depend on the rubric's policy: today, save attempts beyond the allowed number.
 
     An attempt counts against the limit only when the customer said no (declined, or asked again to
-    cancel) since the previous attempt: elaborating on one offer is one attempt.
+    cancel) since the previous attempt: elaborating on one offer is one attempt. Once the agent has confirmed
+    the cancellation nothing is a save attempt any more ("we'll forward your mail at no charge" is exit help).
     """
     by_name = {f.name: f for f in findings}
     attempts = by_name.get("save_attempt")
     nos = by_name.get("customer_no")
     if attempts is None or nos is None:
         return []
+    confirmed = by_name.get("confirm_cancellation")
+    cutoff = min((e.turn for e in confirmed.evidence), default=None) if confirmed else None
+    counted = [e for e in attempts.evidence if cutoff is None or e.turn < cutoff]
     no_turns = [e.turn for e in nos.evidence]
-    attempt_turns = [e.turn for e in attempts.evidence]
+    attempt_turns = [e.turn for e in counted]
     extra = []
-    for k, attempt in enumerate(attempts.evidence):
+    for k, attempt in enumerate(counted):
         if k < allowed_save_offers:
             continue
         previous = attempt_turns[k - 1] if k > 0 else -1

@@ -75,3 +75,12 @@ def test_every_verdict_carries_evidence_or_says_where_it_looked(analyzer):
     card = analyzer.analyze(make_call([("customer", "cancel my plan"), ("agent", "Thanks for calling. Done.")]))
     for v in card.verdicts:
         assert v.evidence or v.why.startswith(("missed: searched", "met: none of", "n/a"))
+
+
+def test_offers_after_the_cancellation_is_confirmed_are_exit_help_not_save_attempts():
+    findings = [
+        Finding("save_attempt", (ev(1), ev(5))),
+        Finding("customer_no", (ev(0, "customer"), ev(2, "customer"))),
+        Finding("confirm_cancellation", (ev(3),)),
+    ]
+    assert derive_policy_findings(findings, 1) == []
