@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from coach.errors import TranscriptError
 from coach.model import Call
 from coach.readers import assemblyai, aws, azure, deepgram, google, jsonchat, plaintext, subtitles, tables, whisperx
+from coach.readers._build import parse_json
 from coach.readers._text import decode
 from coach.readers.jsonchat import call_from_dict, call_to_dict
 from coach.roles import assign_roles
@@ -185,7 +186,7 @@ def _peek(head: bytes) -> str:
 def _parses_as_json(text: str) -> bool:
     for candidate in (text, text.lstrip().split("\n", 1)[0]):
         try:
-            json.loads(candidate)
+            parse_json(candidate)
             return True
         except (ValueError, RecursionError):
             continue
@@ -194,7 +195,7 @@ def _parses_as_json(text: str) -> bool:
 
 def _json_kind(text: str) -> str:
     try:
-        value = json.loads(text)
+        value = parse_json(text)
     except (ValueError, RecursionError):
         lines = [line.strip() for line in text.split("\n") if line.strip()]
         if len(lines) > 1 and lines[0].startswith("{"):

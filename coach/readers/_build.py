@@ -8,6 +8,7 @@ numbering behave the same for every format.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -293,10 +294,17 @@ def relative_times(rows: Iterable[tuple[Piece, tuple[str, float] | None, tuple[s
 # JSON
 
 
+@functools.lru_cache(maxsize=1)
+def parse_json(text: str) -> Any:
+    """json.loads, remembering the last document: format detection and the reader parse the same text, and a
+    vendor export with word-level timings is worth parsing once. Readers only read what it returns."""
+    return json.loads(text)
+
+
 def load_json(text: str, path: str, line_offset: int = 0) -> Any:
     """Parse JSON, turning every parser failure (including absurd nesting) into a TranscriptError with a line."""
     try:
-        return json.loads(text)
+        return parse_json(text)
     except json.JSONDecodeError as e:
         raise TranscriptError(path, e.lineno + line_offset, f"invalid JSON: {e.msg} (column {e.colno})") from None
     except (RecursionError, ValueError) as e:  # ValueError: integers with more digits than Python allows
