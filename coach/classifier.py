@@ -5,6 +5,11 @@ misspellings, capped in size) and one class-balanced logistic regression per lab
 on agent turns, customer labels on customer turns. Thresholds are chosen on the dev split, never on test.
 Each batch of utterances is vectorized once and then scored by every label's classifier.
 
+A turn is read with the other party's turn before it, vectorized by the same extractor into a second, down-
+weighted block of columns: "no, I've decided" is a refusal because an offer came before it, "could I ask
+why?" is interrogation when the customer just gave a reason, "I'm so sorry to hear that" acknowledges what
+the customer said.
+
 Everything is saved as plain data, never pickle: the feature extractor as JSON (vocabulary and IDF weights),
 the classifiers' weights as one NumPy array loaded with ``allow_pickle=False`` (a file holding anything but
 numbers is refused), and intercepts and thresholds in the JSON manifest. At prediction time every label is
@@ -28,7 +33,10 @@ FEATURES = "features.json"
 WEIGHTS = "weights.npy"
 # TfidfVectorizer parameters that shape transform(); they are saved with the vocabulary and IDF weights.
 _VECTORIZER_PARAMS = ("analyzer", "ngram_range", "lowercase", "sublinear_tf", "norm", "use_idf", "smooth_idf", "token_pattern", "strip_accents")
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
+# Weight of the previous turn's block next to the turn's own (0 reads each turn alone). Chosen by
+# cross-validation over training calls (see models/README.md), never on test.
+CONTEXT_WEIGHT = 0.5
 
 # Labels the models learn, by the speaker whose turns they read. Others in the gold set are patterns-only.
 AGENT_LABELS = (
@@ -42,8 +50,16 @@ AGENT_LABELS = (
     "tactic.false_urgency",
     "tactic.arguing",
     "tactic.penalty_threat",
+    "reason_ack",
+    "help_with_exit",
+    "anything_else",
+    "invite_return",
+    "warm_farewell",
+    "follow_up",
+    "confirm_cancellation",
 )
 CUSTOMER_LABELS = (
+    "cancel_request",
     "refusal",
     "reason.price",
     "reason.moving",
@@ -91,6 +107,7 @@ class Example:
     text: str  # normalized utterance
     speaker: str  # "agent" | "customer"
     labels: frozenset[str]
+    context: str = ""  # the other party's turn just before, normalized ("" at the start or when unknown)
 
 
 class UtteranceModels:
@@ -100,9 +117,10 @@ class UtteranceModels:
     attributes end in ``_``.
     """
 
-    def __init__(self, labels: Sequence[str] = AGENT_LABELS + CUSTOMER_LABELS, seed: int = 0):
+    def __init__(self, labels: Sequence[str] = AGENT_LABELS + CUSTOMER_LABELS, seed: int = 0, context_weight: float = CONTEXT_WEIGHT):
         self.labels = tuple(labels)
         self.seed = seed
+        self.context_weight = context_weight
 
     # ---- training -------------------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example], dev: Sequence[Example] = ()) -> UtteranceModels:
@@ -112,8 +130,9 @@ class UtteranceModels:
         self.features_ = build_features().fit([e.text for e in train])
         for _, vectorizer in self.features_.transformer_list:
             vectorizer.stop_words_ = None  # the pruned n-grams: only needed for introspection, and huge
+        self.scorer_ = None
         vectors = {speaker: [e for e in train if e.speaker == speaker] for speaker in ("agent", "customer")}
-        matrices = {speaker: self.features_.transform([e.text for e in rows]) if rows else None for speaker, rows in vectors.items()}
+        matrices = {speaker: self._matrix([e.text for e in rows], [e.context for e in rows]) if rows else None for speaker, rows in vectors.items()}
         for label in self.labels:
             speaker = speaker_of(label)
             rows = vectors[speaker]
@@ -133,7 +152,7 @@ class UtteranceModels:
         positives = [label in e.labels for e in dev]
         if not dev or not any(positives):
             return 0.8  # no dev evidence: only fire when the model is confident
-        scores = classifier.predict_proba(self.features_.transform([e.text for e in dev]))[:, 1]
+        scores = classifier.predict_proba(self._matrix([e.text for e in dev], [e.context for e in dev]))[:, 1]
         best, best_f1 = 0.8, -1.0
         for step in range(10, 20):
             threshold = step / 20
@@ -150,19 +169,30 @@ class UtteranceModels:
         import numpy as np
 
         order = tuple(self.classifiers_)
-        width = sum(len(v.vocabulary_) for _, v in self.features_.transformer_list)
+        width = sum(len(v.vocabulary_) for _, v in self.features_.transformer_list) * (2 if self.context_weight else 1)
         self.label_order_ = order
-        self.scorer_ = None
         self.weights_ = np.vstack([self.classifiers_[label].coef_[0] for label in order]) if order else np.zeros((0, width))
         self.intercepts_ = np.array([float(self.classifiers_[label].intercept_[0]) for label in order])
 
-    def _probabilities(self, texts: Sequence[str]):
+    def _matrix(self, texts: Sequence[str], contexts: Sequence[str]):
+        """The turns' features, then (when context is used) their previous turns' features, down-weighted."""
+        from scipy.sparse import hstack
+
+        # Loaded models transform with NumPy alone (coach.features): no scikit-learn import when scoring.
+        transform = self.scorer_.transform if self.scorer_ is not None else self.features_.transform
+        own = transform(list(texts))
+        if not self.context_weight:
+            return own
+        return hstack([own, transform(list(contexts)) * self.context_weight], format="csr")
+
+    def _probabilities(self, texts: Sequence[str], contexts: Sequence[str] | None = None):
         """(len(texts) x labels) probabilities: sigmoid(X W^T + b), as LogisticRegression.predict_proba."""
         import numpy as np
 
-        if self.scorer_ is not None:  # loaded models: NumPy only, no scikit-learn import
-            return self.scorer_.scores(list(texts), self.weights_, self.intercepts_)
-        scores = np.asarray(self.features_.transform(list(texts)) @ self.weights_.T) + self.intercepts_
+        if not len(texts):
+            return np.empty((0, len(self.label_order_)))
+        contexts = list(contexts) if contexts is not None else [""] * len(texts)
+        scores = np.asarray(self._matrix(texts, contexts) @ self.weights_.T) + self.intercepts_
         return 1.0 / (1.0 + np.exp(-scores))
 
     def _check_fitted(self) -> None:
@@ -181,30 +211,34 @@ class UtteranceModels:
         self._check_fitted()
         return tuple(self.label_order_)
 
-    def predict_proba(self, texts: Sequence[str], label: str):
+    def predict_proba(self, texts: Sequence[str], label: str, contexts: Sequence[str] | None = None):
+        """Probability of ``label`` for each text, given the other party's previous turn (``contexts``)."""
         self._check_fitted()
-        return self._probabilities(texts)[:, self.label_order_.index(label)]
+        return self._probabilities(texts, contexts)[:, self.label_order_.index(label)]
 
     def annotate(self, analyzed: Sequence):
         """Add (turn, label, probability) model scores to analyzed calls, one batch per label."""
         from coach.model import Role
 
         self._check_fitted()
-        rows = {"agent": [], "customer": []}
+        speakers = {Role.AGENT: "agent", Role.CUSTOMER: "customer"}
+        rows: dict[str, list[tuple[int, int, str, str]]] = {"agent": [], "customer": []}
         for n, ac in enumerate(analyzed):
-            for turn in ac.call.turns:
-                key = {Role.AGENT: "agent", Role.CUSTOMER: "customer"}.get(turn.role)
+            for turn, context in zip(ac.call.turns, previous_turns(ac.call.turns, ac.normalized)):
+                key = speakers.get(turn.role)
                 if key and ac.normalized[turn.index]:
-                    rows[key].append((n, turn.index, ac.normalized[turn.index]))
+                    rows[key].append((n, turn.index, ac.normalized[turn.index], context))
         scores: list[list[tuple[int, str, float]]] = [[] for _ in analyzed]
-        by_speaker = {speaker: self._probabilities([text for _, _, text in batch]) for speaker, batch in rows.items() if batch}
+        by_speaker = {
+            speaker: self._probabilities([row[2] for row in batch], [row[3] for row in batch]) for speaker, batch in rows.items() if batch
+        }
         for column, label in enumerate(self.label_order_):
             batch = rows[speaker_of(label)]
             if not batch:
                 continue
             probabilities = by_speaker[speaker_of(label)][:, column]
             floor = self.thresholds_[label]
-            for (n, turn, _), p in zip(batch, probabilities):
+            for (n, turn, _, _), p in zip(batch, probabilities):
                 if p >= floor:
                     scores[n].append((turn, label, float(p)))
         return [replace(ac, model_scores=tuple(sorted(s))) for ac, s in zip(analyzed, scores)]
@@ -223,6 +257,7 @@ class UtteranceModels:
         manifest = {
             "format_version": FORMAT_VERSION,
             "seed": self.seed,
+            "context_weight": self.context_weight,
             "labels": list(self.label_order_),
             "intercepts": {label: float(b) for label, b in zip(self.label_order_, self.intercepts_)},
             "thresholds": self.thresholds_,
@@ -249,7 +284,7 @@ class UtteranceModels:
 
         try:
             labels = tuple(manifest["labels"])
-            models = cls(labels, seed=manifest.get("seed", 0))
+            models = cls(labels, seed=manifest.get("seed", 0), context_weight=float(manifest.get("context_weight", 0.0)))
             models.label_order_ = labels
             models.thresholds_ = {label: float(manifest["thresholds"][label]) for label in labels}
             models.intercepts_ = np.array([float(manifest["intercepts"][label]) for label in labels])
@@ -265,7 +300,7 @@ class UtteranceModels:
             raise ModelError(f"{weights_path}: model weights missing; retrain with 'coach train'") from None
         except (OSError, ValueError) as e:  # includes object arrays, which would need pickle
             raise ModelError(f"{weights_path}: refused to load: not a plain numeric array ({e})") from None
-        width = models.scorer_.width
+        width = models.scorer_.width * (2 if models.context_weight else 1)
         if weights.dtype.kind != "f" or weights.shape != (len(labels), width):
             raise ModelError(f"{weights_path}: expected a float array of shape ({len(labels)}, {width}), found {weights.dtype} {weights.shape}")
         models.weights_ = weights.astype(np.float64)
@@ -309,13 +344,31 @@ def _load_features(path: Path):
     return Features(blocks)
 
 
-def examples_from_turns(turns: Iterable[tuple[str, str, Iterable[str]]]) -> list[Example]:
-    """(speaker role, normalized text, labels) -> Examples, mapping labels to what the models learn.
+def previous_turns(turns: Sequence, texts: Sequence[str]) -> list[str]:
+    """For each turn, the text of the latest earlier agent or customer turn by the other party ("" if none).
+
+    Every agent (after a transfer too) is one party; system lines (IVR) and unknown speakers are skipped.
+    """
+    from coach.model import Role
+
+    out, last = [], {"agent": "", "customer": ""}
+    for turn in turns:
+        party = {Role.AGENT: "agent", Role.CUSTOMER: "customer"}.get(turn.role)
+        out.append(last["agent" if party == "customer" else "customer"] if party else "")
+        if party:
+            last[party] = texts[turn.index]
+    return out
+
+
+def examples_from_turns(turns: Iterable[tuple[str, str, Iterable[str]] | tuple[str, str, Iterable[str], str]]) -> list[Example]:
+    """(speaker role, normalized text, labels[, context]) -> Examples, mapping labels to what the models learn.
 
     Gold ``reason_stated:price`` becomes ``reason.price``; ``tactic:arguing`` becomes ``tactic.arguing``.
     """
     out = []
-    for speaker, text, labels in turns:
+    for row in turns:
+        speaker, text, labels = row[:3]
+        context = row[3] if len(row) > 3 else ""
         mapped = set()
         for label in labels:
             if label.startswith("reason_stated:"):
@@ -324,5 +377,5 @@ def examples_from_turns(turns: Iterable[tuple[str, str, Iterable[str]]]) -> list
                 mapped.add("tactic." + label.split(":", 1)[1])
             else:
                 mapped.add(label)
-        out.append(Example(text, speaker, frozenset(mapped)))
+        out.append(Example(text, speaker, frozenset(mapped), context))
     return out

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 def gold_examples(calls: Sequence[GoldCall]) -> tuple[list[Example], list[str]]:
     """Utterance examples from gold calls whose parsed turns line up with their labels; plus warnings."""
+    from coach.classifier import previous_turns
     from coach.nlp import normalize
     from coach.readers import read_calls
 
@@ -35,10 +36,11 @@ def gold_examples(calls: Sequence[GoldCall]) -> tuple[list[Example], list[str]]:
         if len(call.turns) != len(g.turn_labels):
             warnings.append(f"skipped {g.call_id}: {len(call.turns)} turns read but {len(g.turn_labels)} labelled")
             continue
-        for turn, labels in zip(call.turns, g.turn_labels):
+        texts = [normalize(turn.text) for turn in call.turns]
+        for turn, labels, context in zip(call.turns, g.turn_labels, previous_turns(call.turns, texts)):
             speaker = {Role.AGENT: "agent", Role.CUSTOMER: "customer"}.get(turn.role)
             if speaker:
-                rows.append((speaker, normalize(turn.text), labels))
+                rows.append((speaker, texts[turn.index], labels, context))
     return examples_from_turns(rows), warnings
 
 
@@ -86,7 +88,7 @@ def train_models(gold_dir: str | Path, out_dir: str | Path, *, seed: int = 0, ex
         rows = [e for e in test if e.speaker == ("agent" if label in _agent_labels() else "customer")]
         if not rows:
             continue
-        probabilities = models.predict_proba([e.text for e in rows], label)
+        probabilities = models.predict_proba([e.text for e in rows], label, [e.context for e in rows])
         threshold = models.thresholds_[label]
         metrics["test"][label] = prf((label in e.labels, p >= threshold) for e, p in zip(rows, probabilities))
     models.save(out_dir, metrics)

@@ -111,3 +111,47 @@ def test_a_tampered_model_stops_scoring_with_a_message_naming_the_way_out(fitted
     with pytest.raises(ModelError, match=r"refused to load.*use --no-model"):
         Analyzer(models_dir=str(tmp_path))
     assert Analyzer(use_model=False, models_dir=str(tmp_path)).models is None
+
+
+def _refusal_examples():
+    """The same short reply is a refusal after an offer and not after a greeting: only context tells them apart."""
+    offers = ["i can give you three months at half price", "how about we pause it instead", "i could drop you to the basic tier",
+              "we can waive the fee if you stay", "let me offer you a free upgrade"]  # fmt: skip
+    others = ["thanks for calling how can i help", "can i have your postcode", "is this the account holder",
+              "what is the name on the account", "how are you doing today"]  # fmt: skip
+    replies = ["no thanks", "no i'm good", "nah", "no that's fine", "no"]
+    rows = [Example(r, "customer", frozenset({"refusal"}), o) for o in offers for r in replies]
+    rows += [Example(r, "customer", frozenset(), o) for o in others for r in replies]
+    return rows
+
+
+def test_a_reply_is_read_with_the_turn_before_it():
+    models = UtteranceModels(labels=("refusal",), seed=0, context_weight=0.5).fit(_refusal_examples(), _refusal_examples())
+    after_offer, after_question = models.predict_proba(
+        ["no thanks", "no thanks"], "refusal", contexts=["i could offer you the basic tier at half price", "can i have your postcode"]
+    )
+    assert after_offer > 0.5 > after_question
+
+
+def test_context_weight_zero_reads_each_turn_alone():
+    models = UtteranceModels(labels=("refusal",), seed=0, context_weight=0).fit(_refusal_examples(), _refusal_examples())
+    a, b = models.predict_proba(["no thanks", "no thanks"], "refusal", contexts=["how about we pause it instead", "can i have your postcode"])
+    assert a == b
+
+
+def test_loaded_context_models_score_as_fitted(tmp_path):
+    models = UtteranceModels(labels=("refusal",), seed=0, context_weight=0.5).fit(_refusal_examples(), _refusal_examples())
+    models.save(tmp_path)
+    loaded = UtteranceModels.load(tmp_path)
+    texts, contexts = ["no thanks", "nah"], ["let me offer you a free upgrade", "is this the account holder"]
+    assert loaded.context_weight == 0.5
+    assert np.allclose(loaded.predict_proba(texts, "refusal", contexts), models.predict_proba(texts, "refusal", contexts), atol=1e-6)
+
+
+def test_previous_turns_pairs_each_turn_with_the_other_partys_last_words():
+    from coach.classifier import previous_turns
+    from coach.model import Role, Turn
+
+    roles = [Role.SYSTEM, Role.CUSTOMER, Role.AGENT, Role.AGENT, Role.CUSTOMER]
+    turns = [Turn(index=i, speaker=str(r), role=r, text=f"t{i}") for i, r in enumerate(roles)]
+    assert previous_turns(turns, [t.text for t in turns]) == ["", "", "t1", "t1", "t3"]

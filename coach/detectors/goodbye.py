@@ -1,7 +1,8 @@
 """The graceful-goodbye behaviours: help with the exit, "anything else?", a personal touch, an invitation
 back, a warm farewell, a follow-up note and a clear confirmation.
 
-Each is a phrase family in ``coach/patterns/goodbye.yaml``; ``personalize`` also counts the agent using the
+Each is a phrase family in ``coach/patterns/goodbye.yaml``, and a trained model adds wordings the phrases
+miss (every behaviour but ``personalize``); ``personalize`` also counts the agent using the
 customer's name, which is learned from the call itself ("my name is Dana", "am I speaking with Mr. Ortiz?")
 or from a ``customer`` header in the transcript.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from coach.detectors.registry import evidence, finding, register
+from coach.detectors.registry import evidence, finding, model_evidence, register
 from coach.model import Finding, Role
 
 BEHAVIOURS = ("help_with_exit", "anything_else", "personalize", "invite_return", "warm_farewell", "follow_up", "confirm_cancellation")
@@ -66,7 +67,11 @@ def detect_goodbye(ac, ctx) -> list[Finding]:
     findings: list[Finding] = []
     for behaviour in BEHAVIOURS:
         matches = [m for m in ac.by_label(behaviour) if turns[m.turn].role is not Role.CUSTOMER]
-        findings.extend(finding(behaviour, matches, ac))
+        found = finding(behaviour, matches, ac)
+        note = f"the {behaviour.replace('_', ' ')} model recognised this turn"
+        learned = model_evidence(ac, ctx, behaviour, note, skip={m.turn for m in matches})
+        if found or learned:
+            findings.append(Finding(behaviour, (found[0].evidence if found else ()) + tuple(learned)))
     name_use = _name_use(ac)
     if name_use:
         existing = next((f for f in findings if f.name == "personalize"), None)

@@ -7,8 +7,8 @@ looked at: rules for this label only run on agent turns.
 
 from __future__ import annotations
 
-from coach.detectors.registry import evidence, finding, first_per_turn, register
-from coach.model import Finding, Role, Source
+from coach.detectors.registry import evidence, finding, first_per_turn, model_evidence, register
+from coach.model import Finding, Role
 
 
 @register("gratitude", produces=("gratitude", "near_miss.gratitude"))
@@ -17,16 +17,10 @@ def detect_gratitude(ac, ctx) -> list[Finding]:
     hits = [m for m in ac.by_label("gratitude") if (m.turn, m.sentence) not in sarcastic and ac.turn(m.turn).role is not Role.CUSTOMER]
     found = finding("gratitude", hits, ac)
     model_turns = {m.turn for m in hits}
-    model_evidence = [
-        evidence(ac, turn, note="the gratitude model recognised thanks for their business", by=Source.MODEL, probability=p)
-        for turn, label, p in ac.model_scores
-        if label == "gratitude" and turn not in model_turns and p >= ctx.model_thresholds.get("gratitude", 1.01)
-        and ac.turn(turn).role is Role.AGENT and not any(t == turn for t, _ in sarcastic)
-    ]
-    if found or model_evidence:
-        if not found:
-            return [Finding("gratitude", tuple(model_evidence))]
-        return [Finding("gratitude", found[0].evidence + tuple(model_evidence))]
+    sarcastic_turns = {turn for turn, _ in sarcastic}
+    learned = model_evidence(ac, ctx, "gratitude", "the gratitude model recognised thanks for their business", skip=model_turns | sarcastic_turns)
+    if found or learned:
+        return [Finding("gratitude", (found[0].evidence if found else ()) + tuple(learned))]
     courtesy = first_per_turn(m for m in ac.by_label("courtesy_thanks") if ac.turn(m.turn).role is Role.AGENT)
     if not courtesy:
         return []

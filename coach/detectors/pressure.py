@@ -12,8 +12,8 @@ time from the ``save_attempt`` and ``customer_no`` findings produced here (see c
 
 from __future__ import annotations
 
-from coach.detectors.registry import evidence, first_per_turn, register
-from coach.model import TACTICS, Finding, Role, Source
+from coach.detectors.registry import evidence, first_per_turn, model_evidence, register
+from coach.model import TACTICS, Finding, Role
 
 REASON_QUESTIONS_AFTER_REASON = 2  # asking why this many times after a reason was given is interrogation
 REASON_QUESTIONS_IN_ALL = 3  # or this many times in one call
@@ -64,32 +64,27 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     if interrogation and "interrogation" not in tactic_matches:
         findings.append(Finding("tactic.interrogation", tuple(interrogation)))
 
-    for turn, label, p in ac.model_scores:
-        if label.startswith("tactic.") and turns[turn].role is Role.AGENT and p >= ctx.model_thresholds.get(label, 1.01):
-            if not any(f.name == label for f in findings):
-                findings.append(Finding(label, (evidence(ac, turn, note=f"the {label} model flagged this turn", by=Source.MODEL, probability=p),)))
+    for name in TACTICS:
+        label = f"tactic.{name}"
+        if not any(f.name == label for f in findings):
+            hits = model_evidence(ac, ctx, label, f"the {label} model flagged this turn")
+            if hits:
+                findings.append(Finding(label, tuple(hits)))
 
     # A false-urgency push ("the $149 offer is only good on this call") extends an offer again.
     urgency = tactic_matches.get("false_urgency", [])
     attempts = [evidence(ac, m) for m in first_per_turn([m for m in ac.by_label("offer") if agent(m)] + urgency)]
-    attempts += _model_evidence(ac, ctx, "offer", Role.AGENT, {e.turn for e in attempts}, "the offer model recognised a save attempt")
+    attempts += model_evidence(ac, ctx, "offer", "the offer model recognised a save attempt", skip={e.turn for e in attempts})
     if attempts:
         attempts.sort(key=lambda e: e.turn)
         findings.append(Finding("save_attempt", tuple(attempts), str(len(attempts))))
     nos = [evidence(ac, m) for m in first_per_turn(m for m in ac.matches if m.label in ("refusal", "cancel_request") and not m.negated and turns[m.turn].role is not Role.AGENT)]
-    nos += _model_evidence(ac, ctx, "refusal", Role.CUSTOMER, {e.turn for e in nos}, "the refusal model recognised a no")
+    for label, note in (("refusal", "the refusal model recognised a no"), ("cancel_request", "the cancel-request model recognised a request to cancel")):
+        nos += model_evidence(ac, ctx, label, note, role=Role.CUSTOMER, skip={e.turn for e in nos})
     if nos:
         nos.sort(key=lambda e: e.turn)
         findings.append(Finding("customer_no", tuple(nos), str(len(nos))))
     return sorted(findings, key=lambda f: f.name)
-
-
-def _model_evidence(ac, ctx, label: str, role: Role, known: set[int], note: str) -> list:
-    return [
-        evidence(ac, turn, note=note, by=Source.MODEL, probability=p)
-        for turn, name, p in ac.model_scores
-        if name == label and turn not in known and ac.turn(turn).role is role and p >= ctx.model_thresholds.get(label, 1.01)
-    ]
 
 
 def _repeated_why(ac) -> list:

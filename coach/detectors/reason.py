@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from coach.detectors.registry import evidence, first_per_turn, register
+from coach.detectors.registry import evidence, first_per_turn, model_evidence, register
 from coach.model import Finding, Role, Source
 
 # When one turn signals several categories, the more specific one wins: "I lost my job so I can't afford
@@ -62,12 +62,7 @@ def detect_reason(ac, ctx) -> list[Finding]:
     asked = [m for m in first_per_turn(asked) if turns[m.turn].role is not Role.CUSTOMER]
     ask_evidence = [evidence(ac, m) for m in asked]
     asked_turns = {m.turn for m in asked}
-    ask_evidence += [
-        evidence(ac, turn, note="the reason-question model recognised a question about why they are leaving", by=Source.MODEL, probability=p)
-        for turn, label, p in ac.model_scores
-        if label == "reason_question" and turn not in asked_turns and p >= ctx.model_thresholds.get("reason_question", 1.01)
-        and turns[turn].role is Role.AGENT
-    ]
+    ask_evidence += model_evidence(ac, ctx, "reason_question", "the reason-question model recognised a question about why they are leaving", skip=asked_turns)
     ask_evidence.sort(key=lambda e: e.turn)
 
     findings: list[Finding] = []
@@ -84,7 +79,7 @@ def detect_reason(ac, ctx) -> list[Finding]:
         return findings
     category, reason_turn, stated_evidence = stated
     findings.append(Finding("reason_stated", (stated_evidence,), category))
-    ack = _acknowledgement(ac, reason_turn, category)
+    ack = _acknowledgement(ac, ctx, reason_turn, category)
     if ack is not None:
         findings.append(Finding("reason_acknowledged", (ack,), category))
     return findings
@@ -136,7 +131,7 @@ def _priority(category: str) -> int:
     return CATEGORY_PRIORITY.index(category) if category in CATEGORY_PRIORITY else len(CATEGORY_PRIORITY)
 
 
-def _acknowledgement(ac, reason_turn: int, category: str):
+def _acknowledgement(ac, ctx, reason_turn: int, category: str):
     turns = ac.call.turns
     reason_words = _content_words(ac.normalized[reason_turn])
     agent_turns = [t.index for t in turns[reason_turn + 1 :] if t.role is Role.AGENT][:ACK_WINDOW]
@@ -160,4 +155,7 @@ def _acknowledgement(ac, reason_turn: int, category: str):
             return evidence(ac, index, note=f"acknowledged: picks up the customer's words ({', '.join(sorted(shared))})")
         if category in ("price", "financial_hardship") and "offer" in labels:
             return evidence(ac, labels["offer"], note=f'acknowledged: an offer that addresses the price ("{labels["offer"].span}")')
+        learned = model_evidence(ac, ctx, "reason_ack", "acknowledged: the acknowledgement model recognised a reply to the reason", turns={index})
+        if learned:
+            return learned[0]
     return None

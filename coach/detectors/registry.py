@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from coach.model import TACTICS, Evidence, Finding, Source
+from coach.model import TACTICS, Evidence, Finding, Role, Source
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,14 @@ def finding(name: str, matches, ac, value: str | None = None) -> list[Finding]:
     if not chosen:
         return []
     return [Finding(name, tuple(evidence(ac, m) for m in chosen), value)]
+
+
+def model_evidence(ac, ctx, label: str, note: str, *, role: Role = Role.AGENT, skip: set[int] = frozenset(), turns=None) -> list[Evidence]:
+    """Evidence for turns the ``label`` model scored at or above its threshold (said by ``role``), except
+    turns already quoted (``skip``) and, when ``turns`` is given, outside those turns."""
+    threshold = ctx.model_thresholds.get(label, 1.01)  # a label without a model never fires
+    return [
+        evidence(ac, turn, note=note, by=Source.MODEL, probability=p)
+        for turn, name, p in ac.model_scores
+        if name == label and p >= threshold and turn not in skip and ac.turn(turn).role is role and (turns is None or turn in turns)
+    ]
