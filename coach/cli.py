@@ -200,7 +200,7 @@ def evaluate(gold_dir, split, mode, rubric, models_dir, report, fail_under) -> N
 @click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Folder to write the models and manifest to.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--extra", multiple=True, type=click.Path(exists=True, file_okay=False), help="Another labelled set used for training only (repeatable).")
+@click.option("--extra", multiple=True, type=click.Path(exists=True, file_okay=False), help="Another labelled set for training (repeatable); calls its splits.json puts in dev help choose thresholds, test calls are left out.")
 def train(gold_dir, output, seed, extra) -> None:
     """Train the utterance classifiers on the gold train split (thresholds on dev, figures on test)."""
     from coach.training import train_models

@@ -65,20 +65,23 @@ def rule_examples() -> list[Example]:
 def train_models(gold_dir: str | Path, out_dir: str | Path, *, seed: int = 0, extra: Sequence[str | Path] = ()) -> dict[str, Any]:
     """Fit, pick thresholds, measure on test, save. Returns the metrics written to the manifest.
 
-    ``extra`` names more labelled sets (same layout) whose calls are all used for training only.
+    ``extra`` names more labelled sets (same layout). Their calls train the models, except those their own
+    ``splits.json`` puts in dev (they join the threshold choice) or test (left out).
     """
     gold = load_gold(gold_dir)
     by_split = {s: [g for g in gold if g.split == s] for s in ("train", "dev", "test")}
     if not by_split["train"]:
         raise CoachError(f"{gold_dir}: no training calls (splits.json must list a train split)")
     extra_calls = [g for directory in extra for g in load_gold(directory)]
-    train, w1 = gold_examples(by_split["train"] + extra_calls)
+    extra_train = [g for g in extra_calls if g.split in ("train", "all")]
+    extra_dev = [g for g in extra_calls if g.split == "dev"]
+    train, w1 = gold_examples(by_split["train"] + extra_train)
     train += rule_examples()
-    dev, w2 = gold_examples(by_split["dev"])
+    dev, w2 = gold_examples(by_split["dev"] + extra_dev)
     test, w3 = gold_examples(by_split["test"])
     models = UtteranceModels(seed=seed).fit(train, dev)
     metrics: dict[str, Any] = {
-        "calls": {**{s: len(v) for s, v in by_split.items()}, "extra_train": len(extra_calls)},
+        "calls": {**{s: len(v) for s, v in by_split.items()}, "extra_train": len(extra_train), "extra_dev": len(extra_dev)},
         "sources": {"gold": str(gold_dir), "extra": [str(e) for e in extra], "seed": seed},
         "utterances": {"train": len(train), "dev": len(dev), "test": len(test)},
         "test": {},
