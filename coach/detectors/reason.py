@@ -5,8 +5,9 @@
 - ``reason_stated`` (value: category): the customer gave a reason, asked or not. When the agent asked and
   the customer's answer matches no category, a substantive answer still establishes a reason, "other".
 - ``reason_acknowledged``: within the agent's next two turns, empathy about it, the customer's own words
-  picked up ("Spain", "the outages"), or, for a money reason, an offer that addresses the price. A bare
-  "I understand" counts only when the same turn does not pivot straight to a pitch or a tactic.
+  picked up ("Spain", "the outages"), for a money reason an offer that addresses the price, or a reply the
+  acknowledgement model recognises. A bare "I understand" or an echoed word counts only when the same turn
+  does not pivot straight to a pitch or a tactic.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ _GENERIC = frozenset(
     just really think know going call calling today right okay yeah sure thing things time
     because about have that this with your from they them there their what when where which
     will been were well much also make made still even need needs good great sorry understand
-    plan month months year years please thank thanks company customer""".split()
+    plan month months year years please thank thanks company customer help dollar dollars transfer""".split()
 )
 _WORD_RE = re.compile(r"[a-z][a-z']{3,}")
 
@@ -50,7 +51,9 @@ def _stem(word: str) -> str:
 
 
 def _content_words(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD_RE.findall(text) if w not in _GENERIC}
+    from spacy.lang.en.stop_words import STOP_WORDS  # a plain word list; spaCy is loaded anyway
+
+    return {_stem(w) for w in _WORD_RE.findall(text) if w not in _GENERIC and w not in STOP_WORDS}
 
 
 @register("reason", produces=("reason_asked", "reason_stated", "reason_acknowledged", "near_miss.reason_asked"))
@@ -141,17 +144,22 @@ def _acknowledgement(ac, ctx, reason_turn: int, category: str):
         if m.turn in agent_turns and not m.negated:
             by_turn.setdefault(m.turn, []).append(m)
     arguing = {m.turn for m in ac.by_label("tactic.arguing")}
+    learned_pitch = {
+        turn for turn, label, p in ac.model_scores if (label == "offer" or label.startswith("tactic.")) and p >= ctx.model_thresholds.get(label, 1.01)
+    }
     for index in agent_turns:
         if index in arguing:
             return None  # disputing the reason is the opposite of hearing it
         labels = {m.label: m for m in by_turn.get(index, [])}
         if "empathy" in labels:
             return evidence(ac, labels["empathy"], note=f'acknowledged: "{labels["empathy"].span}"')
-        pivots = "offer" in labels or any(label.startswith("tactic.") for label in labels)
+        # "I hear you, but have you seen our new plan?" pivots to a pitch: neither the generic words nor an
+        # echo of the customer's words ("...our plan works out to two dollars") show the reason was heard.
+        pivots = "offer" in labels or any(label.startswith("tactic.") for label in labels) or index in learned_pitch
         if "empathy_generic" in labels and not pivots:
             return evidence(ac, labels["empathy_generic"], note=f'acknowledged: "{labels["empathy_generic"].span}"')
         shared = reason_words & _content_words(ac.normalized[index])
-        if shared:
+        if shared and not pivots:
             return evidence(ac, index, note=f"acknowledged: picks up the customer's words ({', '.join(sorted(shared))})")
         if category in ("price", "financial_hardship") and "offer" in labels:
             return evidence(ac, labels["offer"], note=f'acknowledged: an offer that addresses the price ("{labels["offer"].span}")')
