@@ -1,6 +1,7 @@
 """Gratitude for the customer's business, loyalty or tenure, said by the agent.
 
-Courtesy thanks ("thanks for calling", "for holding", "for your payment") never count; when the agent
+Appreciation counts when the same turn speaks of their tenure or loyalty. Courtesy thanks ("thanks for
+calling", "for holding", "for your payment") never count; when the agent
 offered only those, they become the near miss an absence verdict shows. The customer's thanks are not
 looked at: rules for this label only run on agent turns.
 """
@@ -15,6 +16,14 @@ from coach.model import Finding, Role
 def detect_gratitude(ac, ctx) -> list[Finding]:
     sarcastic = {(m.turn, m.sentence) for m in ac.by_label("sarcasm")}
     hits = [m for m in ac.by_label("gratitude") if (m.turn, m.sentence) not in sarcastic and ac.turn(m.turn).role is not Role.CUSTOMER]
+    # Appreciation and tenure in the same agent turn ("five years is a long time to trust us, and I really
+    # appreciate it"), outside sarcasm.
+    tenure_turns = {m.turn for m in ac.by_label("tenure") if not m.negated}
+    paired = [
+        m for m in ac.by_label("appreciation")
+        if m.turn in tenure_turns and ac.turn(m.turn).role is Role.AGENT and (m.turn, m.sentence) not in sarcastic
+    ]
+    hits += [m for m in paired if m.turn not in {h.turn for h in hits}]
     found = finding("gratitude", hits, ac)
     model_turns = {m.turn for m in hits}
     sarcastic_turns = {turn for turn, _ in sarcastic}
