@@ -180,10 +180,15 @@ class UtteranceModels:
 
         # Loaded models transform with NumPy alone (coach.features): no scikit-learn import when scoring.
         transform = self.scorer_.transform if self.scorer_ is not None else self.features_.transform
-        own = transform(list(texts))
         if not self.context_weight:
-            return own
-        return hstack([own, transform(list(contexts)) * self.context_weight], format="csr")
+            return transform(list(texts))
+        # A turn's context is usually another turn in the same batch: vectorize each distinct text once.
+        distinct = list(dict.fromkeys([*texts, *contexts]))
+        row = {text: i for i, text in enumerate(distinct)}
+        matrix = transform(distinct)
+        own = matrix[[row[t] for t in texts]]
+        before = matrix[[row[c] for c in contexts]] * self.context_weight
+        return hstack([own, before], format="csr")
 
     def _probabilities(self, texts: Sequence[str], contexts: Sequence[str] | None = None):
         """(len(texts) x labels) probabilities: sigmoid(X W^T + b), as LogisticRegression.predict_proba."""
