@@ -36,6 +36,8 @@ _S_NEXT = frozenset(_LANGUAGE["next_words"])
 _FILLER_WORDS = frozenset(_LANGUAGE["fillers"])
 _EDGE_PUNCT = ".,!?;:\"()[]"
 _HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
+# "the subscription's cancelled": before a past participle, "'s" is "is" (not a possessive).
+_S_IS = re.compile(r"\b(\w+)'s (" + "|".join(map(re.escape, _LANGUAGE["is_before"])) + r")\b")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": " - ", "\u2013": " - "})
 
 
@@ -63,7 +65,9 @@ def normalize(text: str) -> str:
         if out and core and out[-1].strip(_EDGE_PUNCT) == core and word == core:
             continue  # "i i i want" -> "i want": a stutter, not meaning
         out.append(word)
-    return _HYPHEN.sub(" - ", " ".join(out))
+    # "move-out", "auto-renew", "drive-up": two words, so a phrase's wildcard gap (which never crosses
+    # punctuation) is not broken by a hyphen, and typed "long-time" meets spoken "long time".
+    return _S_IS.sub(r"\1 is \2", _HYPHEN.sub(" ", " ".join(out)))
 
 
 _NEGATORS = frozenset(_LANGUAGE["negators"])

@@ -92,7 +92,7 @@ class Rule:
 def compile_phrase(phrase: str) -> list[list[dict[str, Any]]]:
     """Compile one phrase into one or more spaCy token patterns. Raises ValueError naming the bad item."""
     choices_per_part: list[list[list[dict[str, Any]]]] = []
-    phrase = re.sub(r"(?<=\w)-(?=\w)", " - ", phrase)  # spaCy splits "auto-renew" into auto / - / renew
+    phrase = re.sub(r"(?<=\w)-(?=\w)", " ", phrase)  # as coach.nlp.normalize: "auto-renew" is auto / renew
     for kind, text in _parts(phrase):
         if kind == "wild":
             choices_per_part.append([[_compile_item(text)]])

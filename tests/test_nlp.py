@@ -13,7 +13,8 @@ from coach.nlp import normalize
         ("um so uh i i wanna cancel", "so i want to cancel"),
         ("it’s too expensive", "it is too expensive"),
         ("youre all set im done", "you are all set i am done"),
-        ("auto-renew is off", "auto - renew is off"),
+        ("auto-renew is off", "auto renew is off"),
+        ("the subscription's cancelled and Dana's bag", "the subscription is cancelled and dana's bag"),
         ("dont worry", "do not worry"),
     ],
 )
