@@ -13,7 +13,7 @@ time from the ``save_attempt`` and ``customer_no`` findings produced here (see c
 from __future__ import annotations
 
 from coach.detectors.registry import evidence, first_per_turn, model_evidence, register
-from coach.model import TACTICS, Finding, Role
+from coach.model import TACTICS, Finding, Role, Source
 
 REASON_QUESTIONS_AFTER_REASON = 2  # asking why this many times after a reason was given is interrogation
 REASON_QUESTIONS_IN_ALL = 3  # or this many times in one call
@@ -60,7 +60,7 @@ def detect_pressure(ac, ctx) -> list[Finding]:
         for name, ms in tactic_matches.items()
         if ms
     ]
-    interrogation = _repeated_why(ac)
+    interrogation = _repeated_why(ac, ctx)
     if interrogation and "interrogation" not in tactic_matches:
         findings.append(Finding("tactic.interrogation", tuple(interrogation)))
 
@@ -87,15 +87,27 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     return sorted(findings, key=lambda f: f.name)
 
 
-def _repeated_why(ac) -> list:
-    """Reason questions repeated after the customer already answered, or too many in one call."""
+def _repeated_why(ac, ctx) -> list:
+    """Reason questions (phrases or the reason-question model) repeated after the customer already
+    answered, or too many in one call."""
     turns = ac.call.turns
-    asks = first_per_turn(m for m in ac.by_label("reason_question") if turns[m.turn].role is not Role.CUSTOMER)
+    asks = {m.turn: m for m in first_per_turn(m for m in ac.by_label("reason_question") if turns[m.turn].role is not Role.CUSTOMER)}
+    learned = {e.turn for e in model_evidence(ac, ctx, "reason_question", "", skip=set(asks))}
+    asks.update({turn: turn for turn in learned})
     reason_turns = sorted(m.turn for m in ac.matches if m.label.startswith("reason.") and m.label != "reason.declined" and not m.negated)
-    after_reason = [m for m in asks if reason_turns and m.turn > reason_turns[0]]
+    reason_turns += sorted(t for t, label, p in ac.model_scores if label.startswith("reason.") and p >= ctx.model_thresholds.get(label, 1.01))
+    first_reason = min(reason_turns, default=None)
+    after_reason = [asks[t] for t in sorted(asks) if first_reason is not None and t > first_reason]
     if len(after_reason) >= REASON_QUESTIONS_AFTER_REASON:
         note = "asked why again after the customer had already given a reason"
-        return [evidence(ac, m, note=note) for m in after_reason]
+        return [_quote(ac, m, note, learned) for m in after_reason]
     if len(asks) >= REASON_QUESTIONS_IN_ALL:
-        return [evidence(ac, m, note=f"asked why {len(asks)} times in one call") for m in asks]
+        return [_quote(ac, asks[t], f"asked why {len(asks)} times in one call", learned) for t in sorted(asks)]
     return []
+
+
+def _quote(ac, match, note: str, learned: set[int]):
+    """Evidence for a pattern match, or for a turn the model recognised (an int) marked as the model's."""
+    if isinstance(match, int) and match in learned:
+        return evidence(ac, match, note=note, by=Source.MODEL)
+    return evidence(ac, match, note=note)
