@@ -693,3 +693,10 @@ def test_formats_registry_names_every_documented_format():
 def test_format_override_beats_detection():
     call = read_calls("notes.json", "text", data=b"Agent: {not json}\nCustomer: cancel please")[0]
     assert call.format == "text" and call.turns[0].text == "{not json}"
+
+
+def test_plain_text_labels_in_brackets_or_angle_brackets_are_speakers(tmp_path):
+    path = tmp_path / "bracketed.txt"
+    path.write_text("[Agent]: Thanks for calling Northwind.\n[Customer] : I'd like to cancel.\n<Agent>: Sure, may I ask why?\n")
+    call = read_calls(str(path))[0]
+    assert [(t.speaker, t.role.value) for t in call.turns] == [("Agent", "agent"), ("Customer", "customer"), ("Agent", "agent")]
