@@ -448,7 +448,10 @@ def _infer(call: Call, unknown: list[str], known: Mapping[str, Role], cues: Role
         # A transfer: with 3+ people, a speaker who sounds clearly like an agent, or like an agent and not at all
         # like a customer while someone else is more customer-like, is a second agent.
         leaning = s.agent > 0 and s.customer == 0 and lab != least_agent_like
-        transfer = humans >= 3 and (s.net >= cues.second_agent_min or leaning)
+        # When a label already names the customer ("Customer", "Caller"), another agent-leaning speaker is
+        # far likelier a second agent than a second customer.
+        beside_named_customer = has_customer and s.net > 0
+        transfer = humans >= 3 and (s.net >= cues.second_agent_min or leaning or beside_named_customer)
         guessed[lab] = Role.AGENT if transfer else Role.CUSTOMER
     if not has_customer and rest and not any(guessed[lab] is Role.CUSTOMER for lab in rest):
         guessed[rest[-1]] = Role.CUSTOMER  # someone must be the customer: the least agent-like speaker

@@ -276,3 +276,42 @@ def test_every_sample_file_reads_with_an_agent_and_a_customer_and_confident_role
         roles = set(call.speakers().values())
         assert {Role.AGENT, Role.CUSTOMER} <= roles
         assert call.role_confidence >= 0.6 and call.warnings == ()
+
+
+def test_beside_a_named_customer_two_first_name_speakers_are_both_agents(tmp_path):
+    """A front-line agent who only says "one moment" hands over to a colleague: with "Customer" named by its
+    label, the quieter first-name speaker is the first agent, not a second customer."""
+    path = tmp_path / "transfer.txt"
+    path.write_text(
+        "Marisol: One moment while I check who handles that.\n"
+        "Customer: Sure. I'd like to cancel my unit.\n"
+        "Marisol: Bear with me, I'm putting you through to move-outs.\n"
+        "Gus: Hi, Gus here in move-outs. Can I get the name on the lease? How can I help?\n"
+        "Customer: Ana Raman. I want to close it.\n"
+        "Gus: I can process that for you now. Anything else I can help you with?\n"
+    )
+    call = read_calls(str(path))[0]
+    assert {t.speaker: t.role for t in call.turns} == {"Marisol": Role.AGENT, "Customer": Role.CUSTOMER, "Gus": Role.AGENT}
+
+
+def test_a_noisy_transfer_with_few_stock_phrases_finds_the_second_agent():
+    call = Call(
+        call_id="t",
+        source="t",
+        turns=tuple(
+            Turn(index=i, speaker=s, role=Role.UNKNOWN, text=x)
+            for i, (s, x) in enumerate([
+                ("S0", "um hi robo rascals imelda on the front desk what are we doing for you today"),
+                ("S1", "hi there i need to withdraw both my kids from the saturday sessions"),
+                ("S0", "okay family accounts can sort that out i'll transfer you"),
+                ("S1", "sure no problem"),
+                ("S2", "hi this is keisha in family accounts imelda says you're looking to withdraw them"),
+                ("S1", "that's right we'd like them to stop after the 13th"),
+                ("S2", "no problem at all if you don't mind me asking what's behind the decision"),
+                ("S1", "we're relocating to auckland for my husband's job"),
+                ("S2", "so i'll refund the three sessions after the 13th to your card"),
+            ])
+        ),
+    )  # fmt: skip
+    roles = {t.speaker: t.role for t in assign_roles(call).turns}
+    assert roles == {"S0": Role.AGENT, "S1": Role.CUSTOMER, "S2": Role.AGENT}
