@@ -40,3 +40,13 @@ def test_mission_flags_on_the_test_split_do_not_regress():
     else:
         assert unanswered["fp"] <= MAX_FALSE_UNANSWERED
     assert set(MISSION_F1_FLOORS) | {"why_leaving_unanswered"} == set(MISSION_FLAGS)
+
+
+def test_the_gold_split_is_the_documented_dealing_by_sha256():
+    import json
+
+    from tools.split import deal
+
+    records = [json.loads(line) for line in (GOLD / "labels.jsonl").read_text().splitlines() if line.strip()]
+    expected = json.loads((GOLD / "splits.json").read_text())
+    assert deal(records, ["train", "train", "train", "dev", "test"]) == {k: sorted(v) for k, v in expected.items()}
