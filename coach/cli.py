@@ -201,12 +201,13 @@ def evaluate(gold_dir, split, mode, rubric, models_dir, report, fail_under) -> N
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Folder to write the models and manifest to.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--extra", multiple=True, type=click.Path(exists=True, file_okay=False), help="Another labelled set for training (repeatable); calls its splits.json puts in dev help choose thresholds, test calls are left out.")
-def train(gold_dir, output, seed, extra) -> None:
+@click.option("--context-weight", type=float, default=None, help="Also read each turn's previous turn, at this weight (default: 0, each turn alone).")
+def train(gold_dir, output, seed, extra, context_weight) -> None:
     """Train the utterance classifiers on the gold train split (thresholds on dev, figures on test)."""
     from coach.training import train_models
 
     try:
-        metrics = train_models(gold_dir, output, seed=seed, extra=extra)
+        metrics = train_models(gold_dir, output, seed=seed, extra=extra, context_weight=context_weight)
     except CoachError as e:
         _fail(e)
     for warning in metrics["warnings"]:

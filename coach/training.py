@@ -62,7 +62,9 @@ def rule_examples() -> list[Example]:
     return out
 
 
-def train_models(gold_dir: str | Path, out_dir: str | Path, *, seed: int = 0, extra: Sequence[str | Path] = ()) -> dict[str, Any]:
+def train_models(
+    gold_dir: str | Path, out_dir: str | Path, *, seed: int = 0, extra: Sequence[str | Path] = (), context_weight: float | None = None
+) -> dict[str, Any]:
     """Fit, pick thresholds, measure on test, save. Returns the metrics written to the manifest.
 
     ``extra`` names more labelled sets (same layout). Their calls train the models, except those their own
@@ -79,10 +81,13 @@ def train_models(gold_dir: str | Path, out_dir: str | Path, *, seed: int = 0, ex
     train += rule_examples()
     dev, w2 = gold_examples(by_split["dev"] + extra_dev)
     test, w3 = gold_examples(by_split["test"])
-    models = UtteranceModels(seed=seed).fit(train, dev)
+    from coach.classifier import CONTEXT_WEIGHT
+
+    weight = CONTEXT_WEIGHT if context_weight is None else context_weight
+    models = UtteranceModels(seed=seed, context_weight=weight).fit(train, dev)
     metrics: dict[str, Any] = {
         "calls": {**{s: len(v) for s, v in by_split.items()}, "extra_train": len(extra_train), "extra_dev": len(extra_dev)},
-        "sources": {"gold": str(gold_dir), "extra": [str(e) for e in extra], "seed": seed},
+        "sources": {"gold": str(gold_dir), "extra": [str(e) for e in extra], "seed": seed, "context_weight": weight},
         "utterances": {"train": len(train), "dev": len(dev), "test": len(test)},
         "test": {},
         "warnings": w1 + w2 + w3,

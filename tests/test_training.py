@@ -29,7 +29,7 @@ def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("train")
     gold = _labelled_set(tmp / "gold", ROOT / "data/samples", {"train": list(range(0, 9)), "dev": [9, 10, 11], "test": [12, 13]})
     extra = _labelled_set(tmp / "extra", ROOT / "data/fresh", {"train": list(range(0, 10)), "dev": [10, 11, 12], "test": [13, 14]})
-    return train_models(gold, tmp / "models", seed=1, extra=[extra]), tmp / "models"
+    return train_models(gold, tmp / "models", seed=1, extra=[extra], context_weight=0.5), tmp / "models"
 
 
 def test_an_extra_sets_dev_calls_choose_thresholds_and_its_test_calls_are_left_out(trained):
