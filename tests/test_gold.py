@@ -10,9 +10,9 @@ from coach.evaluate import MISSION_FLAGS, evaluate, load_gold
 
 GOLD = Path(__file__).resolve().parent.parent / "data" / "gold"
 # Regression floors on the gold test split: the figures measured when the shipped models were trained
-# (README, Accuracy) less a small margin, so a change that makes the detectors worse fails CI. The target
-# is 0.90 for every mission flag; reason_not_asked and pressure do not reach it yet on held-out calls.
-MISSION_F1_FLOORS = {"missing_gratitude": 0.90, "reason_not_asked": 0.60, "pressure": 0.80}
+# (README, Accuracy: 0.92, 0.80, 0.86) less about one call, so a change that makes the detectors worse fails
+# CI. The target is 0.90 for every mission flag; reason_not_asked and pressure do not reach it yet there.
+MISSION_F1_FLOORS = {"missing_gratitude": 0.90, "reason_not_asked": 0.75, "pressure": 0.80}
 # The test split has no call without a stated reason, so F1 for why_leaving_unanswered is undefined there:
 # bound its false alarms instead.
 MAX_FALSE_UNANSWERED = 1
@@ -50,3 +50,16 @@ def test_the_gold_split_is_the_documented_dealing_by_sha256():
     records = [json.loads(line) for line in (GOLD / "labels.jsonl").read_text().splitlines() if line.strip()]
     expected = json.loads((GOLD / "splits.json").read_text())
     assert deal(records, ["train", "train", "train", "dev", "test"]) == {k: sorted(v) for k, v in expected.items()}
+
+
+FRESH2 = GOLD.parent / "fresh2"
+# The second blind set (written without seeing rules, models or data): every mission flag it can measure
+# held at 0.90, the bar. why_leaving_unanswered has one positive there, too few for a floor.
+FRESH2_FLOORS = {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90}
+
+
+@pytest.mark.slow
+def test_mission_flags_on_the_blind_fresh2_set_stay_at_the_bar():
+    flags = evaluate(FRESH2, split="all")["flags"]
+    low = {name: flags[name]["f1"] for name, floor in FRESH2_FLOORS.items() if flags[name]["f1"] < floor}
+    assert not low, f"mission-flag F1 below {FRESH2_FLOORS} on data/fresh2: {low}"
