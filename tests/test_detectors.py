@@ -112,6 +112,17 @@ def test_ignored_reason_is_flagged(analyzer):
     assert card.verdict("acknowledge_reason").outcome.value == "missed"
 
 
+def test_a_bare_i_hear_you_before_processing_is_the_reason_ignored_and_shown_as_the_closest_candidate(analyzer):
+    card = score(
+        analyzer,
+        [("customer", "Please cancel it, the papers keep arriving soaked."), ("agent", "I hear you. To cancel, I'll need the account email."), ("customer", "Sure.")],
+    )
+    assert card.flag("reason_ignored")
+    verdict = card.verdict("acknowledge_reason")
+    assert verdict.outcome.value == "missed"
+    assert verdict.evidence[0].turn == 1 and "not about the reason" in verdict.why
+
+
 def test_acknowledge_reason_is_na_when_no_reason_given(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "Sure, done.")])
     assert card.flag("why_leaving_unanswered")

@@ -6,8 +6,8 @@
   the customer's answer matches no category, a substantive answer still establishes a reason, "other".
 - ``reason_acknowledged``: within the agent's next two turns, empathy about it, the customer's own words
   picked up ("Spain", "the outages"), for a money reason an offer that addresses the price, or a reply the
-  acknowledgement model recognises. A bare "I understand" or an echoed word counts only when the same turn
-  does not pivot straight to a pitch or a tactic.
+  acknowledgement model recognises. A bare "I understand" never counts; an echoed word counts only when the
+  same turn does not pivot straight to a pitch or a tactic.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _content_words(text: str) -> set[str]:
     return {_stem(w) for w in _WORD_RE.findall(text) if w not in _GENERIC and w not in STOP_WORDS}
 
 
-@register("reason", produces=("reason_asked", "reason_stated", "reason_acknowledged", "near_miss.reason_asked"))
+@register("reason", produces=("reason_asked", "reason_stated", "reason_acknowledged", "near_miss.reason_asked", "near_miss.reason_acknowledged"))
 def detect_reason(ac, ctx) -> list[Finding]:
     turns = ac.call.turns
     customer_no = {m.turn for m in ac.matches if m.label in ("cancel_request", "refusal") and not m.negated}
@@ -85,7 +85,21 @@ def detect_reason(ac, ctx) -> list[Finding]:
     ack = _acknowledgement(ac, ctx, reason_turn, category)
     if ack is not None:
         findings.append(Finding("reason_acknowledged", (ack,), category))
+    else:
+        near = _bare_acknowledgement(ac, reason_turn)
+        if near is not None:
+            findings.append(Finding("near_miss.reason_acknowledged", (near,)))
     return findings
+
+
+def _bare_acknowledgement(ac, reason_turn: int):
+    """The "I hear you" that came closest: shown on a missed verdict so the coach can point at it."""
+    agent_turns = [t.index for t in ac.call.turns[reason_turn + 1 :] if t.role is Role.AGENT][:ACK_WINDOW]
+    for m in ac.by_label("empathy_generic"):
+        if m.turn in agent_turns:
+            note = f'closest candidate: "{m.span}" is not about the reason the customer gave'
+            return evidence(ac, m, note=note)
+    return None
 
 
 def _previous_customer_turn(turns, index: int) -> int | None:
@@ -153,11 +167,10 @@ def _acknowledgement(ac, ctx, reason_turn: int, category: str):
         labels = {m.label: m for m in by_turn.get(index, [])}
         if "empathy" in labels:
             return evidence(ac, labels["empathy"], note=f'acknowledged: "{labels["empathy"].span}"')
-        # "I hear you, but have you seen our new plan?" pivots to a pitch: neither the generic words nor an
-        # echo of the customer's words ("...our plan works out to two dollars") show the reason was heard.
+        # A bare "I hear you" / "I understand" is not about the reason: followed by processing ("I understand.
+        # To cancel, I'll need the account email") it is the reason ignored. An echo of the customer's words
+        # counts only when the turn does not pivot to a pitch ("...our plan works out to two dollars").
         pivots = "offer" in labels or any(label.startswith("tactic.") for label in labels) or index in learned_pitch
-        if "empathy_generic" in labels and not pivots:
-            return evidence(ac, labels["empathy_generic"], note=f'acknowledged: "{labels["empathy_generic"].span}"')
         shared = reason_words & _content_words(ac.normalized[index])
         if shared and not pivots:
             return evidence(ac, index, note=f"acknowledged: picks up the customer's words ({', '.join(sorted(shared))})")
