@@ -260,6 +260,20 @@ def test_customer_behaviours_never_count_for_the_agent(analyzer):
     assert card.verdict("warm_farewell").outcome.value == "missed"
 
 
+def test_personalize_counts_a_name_the_agent_addresses_the_customer_by_in_two_turns(analyzer):
+    card = score(
+        analyzer,
+        [CANCEL, ("agent", "Thanks for waiting while I pulled that up, Renata."), ("customer", "Sure."),
+         ("agent", "It's done. Take good care of yourself, Renata."), ("customer", "Bye.")],
+    )  # fmt: skip
+    assert card.verdict("personalize").outcome.value == "met"
+
+
+def test_a_capitalised_menu_word_said_once_is_not_a_name(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "You'd have to do that in the app. Settings, Account, Delete."), ("customer", "Fine.")])
+    assert card.verdict("personalize").outcome.value == "missed"
+
+
 def test_personalize_does_not_take_an_adjective_for_a_name(analyzer):
     card = score(analyzer, [("customer", "I want to cancel, it's faster and it's cheaper elsewhere."), ("agent", "I see. Faster service matters, it's done.")])
     assert all("customer's name" not in e.note for e in card.verdict("personalize").evidence)

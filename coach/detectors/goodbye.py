@@ -28,6 +28,17 @@ _AGENT_SAYS_NAME = re.compile(
     r",?\s+(?:mr\.?|mrs\.?|ms\.?|miss|dr\.?)?\s*([A-Z][a-z'-]+)\b"
 )
 _TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+([A-Z][a-z'-]+)")
+# The agent addressing someone: "Thanks for waiting, Renata." / "Take care, Rob, and..." / "Jen, I also...".
+_VOCATIVE = re.compile(r",\s+([A-Z][a-z'-]+)\s*(?=[.!?,]|$)|(?:^|[.!?]\s+)([A-Z][a-z'-]+),\s")
+# Capitalised words that open or close a sentence after a comma without being anyone's name.
+_NOT_VOCATIVE = frozenset(
+    """okay ok sure well yes yeah yep no nope thanks thank alright right great perfect absolutely honestly look
+    so now sir madam maam ma'am hi hello hey bye goodbye certainly understood totally fine cheers wow oh ah hmm
+    unfortunately actually also again anyway then today tomorrow tonight please everyone folks guys team friend
+    mate buddy love dear course indeed exactly definitely awesome excellent lovely wonderful brilliant gotcha
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+    september october november december""".split()
+)
 # Words that follow "this is" / "I'm" without being a name.
 _NOT_NAMES = frozenset(
     """about regarding calling just trying looking going really so very not the a an my our your his her
@@ -42,6 +53,7 @@ _NOT_NAMES = frozenset(
 def customer_names(call) -> set[str]:
     """Names the customer goes by in this call, lowercased."""
     names: set[str] = set()
+    vocatives: dict[str, set[int]] = {}
     header = call.meta("customer") or call.meta("customer_name")
     if header:
         names.update(part.lower() for part in header.split() if len(part) > 1)
@@ -57,8 +69,20 @@ def customer_names(call) -> set[str]:
             for match in _AGENT_SAYS_NAME.finditer(turn.text[:120]):
                 if turn.index <= 4 and match.group(0).lower().startswith(("speaking", "am i", "is this")):
                     names.add(match.group(1).lower())
+            for match in _VOCATIVE.finditer(turn.text):
+                word = (match.group(1) or match.group(2)).lower()
+                if word not in _NOT_VOCATIVE and word not in _stop_words():
+                    vocatives.setdefault(word, set()).add(turn.index)
+    # A word addressed in two different turns is a name ("Settings, Account, Delete." is said once).
+    names.update(word for word, turns in vocatives.items() if len(turns) >= 2)
     agent_names = {part.lower() for part in (call.agent or "").split()}
     return {n for n in names if n not in _NOT_NAMES and n not in agent_names and len(n) > 1}
+
+
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS  # a plain word list; spaCy is loaded anyway
+
+    return STOP_WORDS
 
 
 @register("goodbye", produces=BEHAVIOURS)
