@@ -111,9 +111,11 @@ class AnalyzedCall:
         return self.call.turns[index]
 
 
-def _role_key(role: Role) -> str:
-    # Unknown speakers are matched against both rule sets: a missed role should lose nothing.
-    return {Role.AGENT: "agent", Role.CUSTOMER: "customer"}.get(role, "unknown")
+def _rule_sets(role: Role) -> tuple[str, ...]:
+    """Which rule sets a turn is matched against. Unknown speakers get both: a missed role should lose
+    nothing. IVR and hold messages get none: "please tell us why you're calling" is not the agent asking
+    why the customer is leaving, nor "thank you for your loyalty" on a recording the agent's gratitude."""
+    return {Role.AGENT: ("agent",), Role.CUSTOMER: ("customer",), Role.SYSTEM: ()}.get(role, ("agent", "customer"))
 
 
 class Pipeline:
@@ -166,8 +168,7 @@ class Pipeline:
             sentiment: list[tuple[int, float]] = []
             for turn in call.turns:
                 doc = next(docs)
-                role = _role_key(turn.role)
-                matches.extend(self._match_doc(doc, turn.index, ("agent", "customer") if role == "unknown" else (role,)))
+                matches.extend(self._match_doc(doc, turn.index, _rule_sets(turn.role)))
                 if turn.role is Role.CUSTOMER and turn.text.strip():
                     # VADER reads the original text: its lexicon uses case, punctuation and emoticons.
                     sentiment.append((turn.index, self.vader.polarity_scores(turn.text)["compound"]))

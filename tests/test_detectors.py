@@ -123,6 +123,17 @@ def test_a_bare_i_hear_you_before_processing_is_the_reason_ignored_and_shown_as_
     assert verdict.evidence[0].turn == 1 and "not about the reason" in verdict.why
 
 
+def test_an_ivr_prompt_is_not_the_agent_asking_why_or_thanking(analyzer):
+    card = score(
+        analyzer,
+        [("system", "Thank you for your loyalty. In a few words, please tell us why you're calling today."),
+         ("customer", "Cancel my policy."), ("system", "Please tell us why you are calling."),
+         ("customer", "I want to cancel!"), ("agent", "Okay, it's cancelled."), ("customer", "Thanks.")],
+    )  # fmt: skip
+    assert card.flag("reason_not_asked") and card.flag("missing_gratitude")
+    assert "interrogation" not in card.pressure_tactics
+
+
 def test_acknowledge_reason_is_na_when_no_reason_given(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "Sure, done.")])
     assert card.flag("why_leaving_unanswered")
