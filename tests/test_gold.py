@@ -10,9 +10,9 @@ from coach.evaluate import MISSION_FLAGS, evaluate, load_gold
 
 GOLD = Path(__file__).resolve().parent.parent / "data" / "gold"
 # Regression floors on the gold test split: the figures measured when the shipped models were trained
-# (README, Accuracy: 0.92, 0.80, 0.86) less about one call, so a change that makes the detectors worse fails
-# CI. The target is 0.90 for every mission flag; reason_not_asked and pressure do not reach it yet there.
-MISSION_F1_FLOORS = {"missing_gratitude": 0.90, "reason_not_asked": 0.75, "pressure": 0.80}
+# (README, Accuracy: 0.92, 0.80, 0.92) less about one call, so a change that makes the detectors worse fails
+# CI. The target is 0.90 for every mission flag; reason_not_asked does not reach it yet there.
+MISSION_F1_FLOORS = {"missing_gratitude": 0.90, "reason_not_asked": 0.75, "pressure": 0.85}
 # The test split has no call without a stated reason, so F1 for why_leaving_unanswered is undefined there:
 # bound its false alarms instead.
 MAX_FALSE_UNANSWERED = 1
