@@ -74,6 +74,7 @@ _NEGATORS = frozenset(_LANGUAGE["negators"])
 _NOT_NEGATING_NEXT = frozenset(_LANGUAGE["not_negating_next"])
 _HYPOTHETICAL = frozenset(_LANGUAGE["hypothetical"])
 _BOUNDARY = frozenset(_LANGUAGE["clause_boundaries"])
+_REQUEST_CUES = re.compile(r"\b(?:" + "|".join(map(re.escape, _LANGUAGE["request_cues"])) + r")\b")
 UNLESS = "#unless"
 LOWER = SENT_START = None  # spaCy attribute ids, imported with spaCy when a Pipeline is built
 NEGATION_WINDOW = 6  # tokens before a match searched for a negator ("i am not going to say you will lose...")
@@ -109,6 +110,13 @@ class AnalyzedCall:
 
     def turn(self, index: int) -> Turn:
         return self.call.turns[index]
+
+    def asks(self, index: int) -> bool:
+        """Whether a turn asks something: a question mark, a request in words ("tell me what changed."), or
+        any turn of a transcript without punctuation, where the form of a question cannot be seen."""
+        if "?" in self.call.turns[index].text or _REQUEST_CUES.search(self.normalized[index]):
+            return True
+        return not any(ch in turn.text for turn in self.call.turns for ch in ".?!")
 
 
 def _rule_sets(role: Role) -> tuple[str, ...]:

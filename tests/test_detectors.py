@@ -92,6 +92,29 @@ def test_a_why_about_something_else_is_not_a_reason_question(analyzer):
     assert card.flag("reason_not_asked")
 
 
+def test_understanding_why_is_a_statement_not_a_reason_question(analyzer):
+    moving = ("customer", "I need to cancel, we're moving in with my mother and her place has internet already.")
+    card = score(analyzer, [moving, ("agent", "I'm sorry to hear that. I get why the plan doesn't make sense anymore."), ("customer", "Yeah.")])
+    assert card.flag("reason_not_asked")
+
+
+def test_anything_that_prompted_the_decision_is_a_reason_question(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "Is there anything in particular that's prompted the decision?"), ("customer", "Money.")])
+    assert not card.flag("reason_not_asked")
+
+
+def test_a_model_hit_on_a_statement_is_not_a_reason_question(analyzer):
+    """The reason-question model reads words, not form; in a punctuated transcript it must be a question."""
+    from coach.nlp import AnalyzedCall
+
+    call = make_call([CANCEL, ("agent", "You'd have to ask the club manager about that."), ("agent", "Can I ask what changed?")])
+    ac = AnalyzedCall(call=call, matches=(), normalized=("i would like to cancel", "you would have to ask the club manager about that.", "can i ask what changed?"), sentiment=())
+    assert not ac.asks(1) and ac.asks(2)
+    unpunctuated = make_call([("customer", "i want to cancel"), ("agent", "you would have to ask the manager")])
+    ac = AnalyzedCall(call=unpunctuated, matches=(), normalized=("i want to cancel", "you would have to ask the manager"), sentiment=())
+    assert ac.asks(1)
+
+
 def test_short_how_come_counts_only_after_a_cancel_request(analyzer):
     assert not score(analyzer, [CANCEL, ("agent", "Oh, how come?")]).flag("reason_not_asked")
     assert score(analyzer, [("agent", "How come the weather is so nice?"), CANCEL]).flag("reason_not_asked")
@@ -110,6 +133,49 @@ def test_ignored_reason_is_flagged(analyzer):
     assert card.reason.category == "service_quality"
     assert card.flag("reason_ignored")
     assert card.verdict("acknowledge_reason").outcome.value == "missed"
+
+
+def test_a_discount_offered_after_a_detour_answers_a_price_reason(analyzer):
+    card = score(
+        analyzer,
+        [
+            ("customer", "I'd like to cancel, it's gone up again and it's too expensive."),
+            ("agent", "Can I get the name on the account?"),
+            ("customer", "Lena Moss."),
+            ("agent", "And the postcode?"),
+            ("customer", "AB1 2CD."),
+            ("agent", "Thanks. What I can do is take fifteen percent off your bill for a year."),
+            ("customer", "No thanks."),
+        ],
+    )
+    assert card.reason.category == "price"
+    verdict = card.verdict("acknowledge_reason")
+    assert verdict.outcome.value == "met" and verdict.evidence[0].turn == 5
+    assert "answers the reason" in verdict.evidence[0].note
+
+
+def test_an_upsell_does_not_answer_a_price_reason(analyzer):
+    card = score(
+        analyzer,
+        [
+            ("customer", "I want to cancel, it's just too expensive for us."),
+            ("agent", "Have you heard about our premium plan? It has concert presales."),
+            ("customer", "No."),
+        ],
+    )
+    assert card.flag("reason_ignored")
+
+
+def test_moving_the_service_answers_a_move(analyzer):
+    card = score(
+        analyzer,
+        [
+            ("customer", "I need to cancel the alarm monitoring, we're moving out in three weeks."),
+            ("agent", "Right, the good news is we can move the service to your new place."),
+            ("customer", "Oh, I didn't know that."),
+        ],
+    )
+    assert not card.flag("reason_ignored")
 
 
 def test_a_bare_i_hear_you_before_processing_is_the_reason_ignored_and_shown_as_the_closest_candidate(analyzer):

@@ -92,7 +92,7 @@ def _repeated_why(ac, ctx) -> list:
     answered, or too many in one call."""
     turns = ac.call.turns
     asks = {m.turn: m for m in first_per_turn(m for m in ac.by_label("reason_question") if turns[m.turn].role is not Role.CUSTOMER)}
-    learned = {e.turn for e in model_evidence(ac, ctx, "reason_question", "", skip=set(asks))}
+    learned = {e.turn for e in model_evidence(ac, ctx, "reason_question", "", skip=set(asks)) if ac.asks(e.turn)}
     asks.update({turn: turn for turn in learned})
     reason_turns = sorted(m.turn for m in ac.matches if m.label.startswith("reason.") and m.label != "reason.declined" and not m.negated)
     reason_turns += sorted(t for t, label, p in ac.model_scores if label.startswith("reason.") and p >= ctx.model_thresholds.get(label, 1.01))

@@ -5,7 +5,8 @@
 - ``reason_stated`` (value: category): the customer gave a reason, asked or not. When the agent asked and
   the customer's answer matches no category, a substantive answer still establishes a reason, "other".
 - ``reason_acknowledged``: within the agent's next two turns, empathy about it, the customer's own words
-  picked up ("Spain", "the outages"), for a money reason an offer that addresses the price, or a reply the
+  picked up ("Spain", "the outages"), an offer that answers that reason (a discount for price, a pause for
+  "I don't use it", moving the service for a move), or a reply the
   acknowledgement model recognises. A bare "I understand" never counts; an echoed word counts only when the
   same turn does not pivot straight to a pitch or a tactic.
 """
@@ -31,6 +32,17 @@ CATEGORY_PRIORITY = (
 )
 ANSWER_MIN_WORDS = 5  # an unmatched answer to "why?" shorter than this is not a reason ("no", "just because")
 ACK_WINDOW = 2  # agent turns after the reason searched for an acknowledgement
+# Which offers answer which reason (labels addresses.* in reason.yaml): a discount answers price, a pause
+# answers money trouble, moving the service answers a move; an unrelated upsell answers nothing. A pause for
+# "I don't use it" is a save attempt more than a reply (reviewers label it so).
+OFFER_ADDRESSES = {
+    "price": {"price"},
+    "competitor": {"price"},
+    "financial_hardship": {"price", "no_longer_needed"},
+    "no_longer_needed": {"price"},
+    "moving": {"moving"},
+    "service_quality": {"service_quality"},
+}
 
 # Words too common in cancellation calls to show the agent picked up the customer's reason.
 _GENERIC = frozenset(
@@ -65,7 +77,12 @@ def detect_reason(ac, ctx) -> list[Finding]:
     asked = [m for m in first_per_turn(asked) if turns[m.turn].role is not Role.CUSTOMER]
     ask_evidence = [evidence(ac, m) for m in asked]
     asked_turns = {m.turn for m in asked}
-    ask_evidence += model_evidence(ac, ctx, "reason_question", "the reason-question model recognised a question about why they are leaving", skip=asked_turns)
+    # The model reads words, not form: "you'd have to ask the manager." is no question about the reason.
+    ask_evidence += [
+        e
+        for e in model_evidence(ac, ctx, "reason_question", "the reason-question model recognised a question about why they are leaving", skip=asked_turns)
+        if ac.asks(e.turn)
+    ]
     ask_evidence.sort(key=lambda e: e.turn)
 
     findings: list[Finding] = []
@@ -148,22 +165,50 @@ def _priority(category: str) -> int:
     return CATEGORY_PRIORITY.index(category) if category in CATEGORY_PRIORITY else len(CATEGORY_PRIORITY)
 
 
+def _reason_turns(ac, ctx, first: int) -> list[int]:
+    """The customer turns that give a reason, from the first on: a reason restated later ("like I said, we're
+    moving") opens a new window for the agent's reply."""
+    turns = ac.call.turns
+    found = {m.turn for m in ac.matches if m.label.startswith("reason.") and m.label != "reason.declined" and not m.negated}
+    found |= {t for t, label, p in ac.model_scores if label.startswith("reason.") and p >= ctx.model_thresholds.get(label, 1.01)}
+    return sorted({first} | {t for t in found if t > first and turns[t].role is Role.CUSTOMER})
+
+
 def _acknowledgement(ac, ctx, reason_turn: int, category: str):
     turns = ac.call.turns
     reason_words = _content_words(ac.normalized[reason_turn])
-    agent_turns = [t.index for t in turns[reason_turn + 1 :] if t.role is Role.AGENT][:ACK_WINDOW]
+    first_window = [t.index for t in turns[reason_turn + 1 :] if t.role is Role.AGENT][:ACK_WINDOW]
+    agent_turns = sorted(
+        {i for r in _reason_turns(ac, ctx, reason_turn) for i in [t.index for t in turns[r + 1 :] if t.role is Role.AGENT][:ACK_WINDOW]}
+    )
+    # Past the window only an offer that answers the reason still counts: a discount offered after a detour
+    # through the account details answers "it's too expensive" as well as one offered at once.
+    later = [t.index for t in turns[reason_turn + 1 :] if t.role is Role.AGENT and t.index not in agent_turns]
     # The reason may be given mid-turn after the agent already spoke in it; the same agent turn can't reply.
     by_turn: dict[int, list] = {}
     for m in ac.matches:
-        if m.turn in agent_turns and not m.negated:
+        if (m.turn in agent_turns or m.turn in later) and not m.negated:
             by_turn.setdefault(m.turn, []).append(m)
     arguing = {m.turn for m in ac.by_label("tactic.arguing")}
     learned_pitch = {
         turn for turn, label, p in ac.model_scores if (label == "offer" or label.startswith("tactic.")) and p >= ctx.model_thresholds.get(label, 1.01)
     }
+    learned_offer = {turn for turn, label, p in ac.model_scores if label == "offer" and p >= ctx.model_thresholds.get(label, 1.01)}
+    answers = OFFER_ADDRESSES.get(category, set())
+
+    def answering_offer(index: int):
+        labels = {m.label: m for m in by_turn.get(index, [])}
+        addressing = [m for label, m in labels.items() if label.startswith("addresses.") and label.split(".", 1)[1] in answers]
+        # Money words also turn up in fee disclosures ("the fee is waived"), so for price it must be an offer;
+        # moving the service or sending a technician answers a move or an outage however it is phrased.
+        if addressing and ("offer" in labels or index in learned_offer or addressing[0].label != "addresses.price"):
+            note = f'acknowledged: an offer that answers the reason ({category.replace("_", " ")}: "{addressing[0].span}")'
+            return evidence(ac, addressing[0], note=note)
+        return None
+
     for index in agent_turns:
         if index in arguing:
-            return None  # disputing the reason is the opposite of hearing it
+            break  # disputing the reason is the opposite of hearing it
         labels = {m.label: m for m in by_turn.get(index, [])}
         if "empathy" in labels:
             return evidence(ac, labels["empathy"], note=f'acknowledged: "{labels["empathy"].span}"')
@@ -172,11 +217,14 @@ def _acknowledgement(ac, ctx, reason_turn: int, category: str):
         # counts only when the turn does not pivot to a pitch ("...our plan works out to two dollars").
         pivots = "offer" in labels or any(label.startswith("tactic.") for label in labels) or index in learned_pitch
         shared = reason_words & _content_words(ac.normalized[index])
-        if shared and not pivots:
+        if shared and not pivots and index in first_window:
             return evidence(ac, index, note=f"acknowledged: picks up the customer's words ({', '.join(sorted(shared))})")
-        if category in ("price", "financial_hardship") and "offer" in labels:
-            return evidence(ac, labels["offer"], note=f'acknowledged: an offer that addresses the price ("{labels["offer"].span}")')
+        if (answered := answering_offer(index)) is not None:
+            return answered
         learned = model_evidence(ac, ctx, "reason_ack", "acknowledged: the acknowledgement model recognised a reply to the reason", turns={index})
         if learned:
             return learned[0]
+    for index in later:
+        if (answered := answering_offer(index)) is not None:
+            return answered
     return None
