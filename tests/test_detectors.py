@@ -346,6 +346,30 @@ def test_personalize_counts_a_name_the_agent_addresses_the_customer_by_in_two_tu
     assert card.verdict("personalize").outcome.value == "met"
 
 
+def test_personalize_learns_the_name_a_customer_gives_when_asked_even_in_lowercase_speech(analyzer):
+    card = score(
+        analyzer,
+        [("agent", "okay and your uh name"), ("customer", "um rhonda mills"), ("agent", "thanks rhonda what's got you wanting to cancel")],
+    )
+    verdict = card.verdict("personalize")
+    assert verdict.outcome.value == "met" and "rhonda" in verdict.evidence[0].note
+
+
+def test_personalize_learns_a_first_name_from_a_typed_email_but_not_a_spoken_one(analyzer):
+    typed = score(analyzer, [("customer", "Cancel please, the email is pete.sandoval@mailbox.net"), ("agent", "Okay."), ("agent", "Thanks, Pete, I have it.")])
+    assert typed.verdict("personalize").outcome.value == "met"
+    spoken = score(analyzer, [("customer", "it's owen you know dot price at fastmail dot com"), ("agent", "okay"), ("agent", "the price is twelve ninety nine")])
+    assert spoken.verdict("personalize").outcome.value == "missed"
+
+
+def test_a_name_answer_that_is_a_number_or_a_common_word_is_not_a_name(analyzer):
+    from coach.detectors.goodbye import _answered_name
+
+    assert _answered_name("Sure, it's 312-555-0176.") == []
+    assert _answered_name("bill is the account holder") == []
+    assert _answered_name("hi bronwyn it's priyanka rao") == ["priyanka", "rao"]
+
+
 def test_a_capitalised_menu_word_said_once_is_not_a_name(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "You'd have to do that in the app. Settings, Account, Delete."), ("customer", "Fine.")])
     assert card.verdict("personalize").outcome.value == "missed"

@@ -13,6 +13,7 @@ import re
 
 from coach.detectors.registry import evidence, finding, model_evidence, register
 from coach.model import Finding, Role
+from coach.nlp import normalize
 
 BEHAVIOURS = ("help_with_exit", "anything_else", "personalize", "invite_return", "warm_farewell", "follow_up", "confirm_cancellation")
 
@@ -29,7 +30,7 @@ _AGENT_SAYS_NAME = re.compile(
 )
 _TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+([A-Z][a-z'-]+)")
 # The agent addressing someone: "Thanks for waiting, Renata." / "Take care, Rob, and..." / "Jen, I also...".
-_VOCATIVE = re.compile(r",\s+([A-Z][a-z'-]+)\s*(?=[.!?,]|$)|(?:^|[.!?]\s+)([A-Z][a-z'-]+),\s")
+_VOCATIVE = re.compile(r",\s+([A-Z][a-z'-]+)(?:\s+[A-Z][a-z'-]+)?\s*(?=[.!?,]|$)|(?:^|[.!?]\s+)([A-Z][a-z'-]+)(?=,\s)")
 # Capitalised words that open or close a sentence after a comma without being anyone's name.
 _NOT_VOCATIVE = frozenset(
     """okay ok sure well yes yeah yep no nope thanks thank alright right great perfect absolutely honestly look
@@ -38,6 +39,21 @@ _NOT_VOCATIVE = frozenset(
     mate buddy love dear course indeed exactly definitely awesome excellent lovely wonderful brilliant gotcha
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
     september october november december""".split()
+)
+# The agent asking who they are speaking with: the customer's next words are their name, whatever the case
+# ("curtis bellamy, last four 2290" in speech-to-text has no capitals to go by).
+_ASKS_NAME = re.compile(
+    r"\b(?:(?:your|the|full|first|last|account|account holder'?s?|member'?s?)\s+(?:full\s+|first\s+|last\s+)?name\b(?!\s+(?:is|was)\b)|"
+    r"name on the|who (?:am i|do i have|i am|i'm|is this i'm)\b|who's calling|who is calling|whom? (?:am i|i'm) (?:speaking|talking))"
+)
+_ANSWER_LEAD = re.compile(r"^(?:(?:yes|yeah|yep|sure|okay|ok|oh|um|uh|hi|hello|hey|so|right|of course|it is|it's|its|this is|my name is|my name's|name's|i am|i'm)\b[\s,.!]*)+")
+# A typed e-mail address with a first name in it: "pete.sandoval@...". (Spoken ones, "owen dot price at...",
+# pick up filler and ordinary words in speech-to-text.)
+_EMAIL_NAME = re.compile(r"\b([a-z]{2,})[._]([a-z]{2,})@")
+# Names that are also words a call is full of ("your bill", "it will", "in may"): never learned from lowercase.
+_NAMES_THAT_ARE_WORDS = frozenset(
+    "bill will may june april august mark grant chase rose frank sue pat dawn hope grace joy art max sky penny summer "
+    "don ray gene page bob case drew miles rich guy victor".split()
 )
 # Words that follow "this is" / "I'm" without being a name.
 _NOT_NAMES = frozenset(
@@ -57,11 +73,16 @@ def customer_names(call) -> set[str]:
     header = call.meta("customer") or call.meta("customer_name")
     if header:
         names.update(part.lower() for part in header.split() if len(part) > 1)
+    asked_name = False
     for turn in call.turns:
         if turn.role is Role.CUSTOMER:
             for pattern in (_CUSTOMER_SAYS_NAME, _CUSTOMER_SAYS_NAME_CAPITALISED):
                 for match in pattern.finditer(turn.text[:200]):
                     names.add(match.group(1).lower())
+            if asked_name:
+                names.update(_answered_name(turn.text))
+            for match in _EMAIL_NAME.finditer(turn.text.lower()):
+                names.update(w for w in match.groups() if len(w) > 2 and w not in _NAMES_THAT_ARE_WORDS and w not in _stop_words())
         elif turn.role is Role.AGENT:
             for pattern in (_TITLE_NAME,):
                 for match in pattern.finditer(turn.text):
@@ -73,10 +94,28 @@ def customer_names(call) -> set[str]:
                 word = (match.group(1) or match.group(2)).lower()
                 if word not in _NOT_VOCATIVE and word not in _stop_words():
                     vocatives.setdefault(word, set()).add(turn.index)
+        if turn.role is not Role.SYSTEM:
+            asked_name = turn.role is Role.AGENT and bool(_ASKS_NAME.search(normalize(turn.text)))
     # A word addressed in two different turns is a name ("Settings, Account, Delete." is said once).
     names.update(word for word, turns in vocatives.items() if len(turns) >= 2)
     agent_names = {part.lower() for part in (call.agent or "").split()}
     return {n for n in names if n not in _NOT_NAMES and n not in agent_names and len(n) > 1}
+
+
+def _answered_name(text: str) -> list[str]:
+    """The one or two words a customer's answer to "your name?" opens with: "um samira haddad pin 4482" ->
+    samira, haddad. A greeting to the agent first ("hi bronwyn, it's priyanka rao") is skipped."""
+    answer = text.lower().strip()
+    lead = re.match(r"^(?:hi|hello|hey)\s+([a-z'-]+)[\s,.!]+(?:it's|it is|this is|i'm|i am)\b", answer)
+    if lead:
+        answer = answer[lead.end(1) :].lstrip(" ,.!")
+    answer = _ANSWER_LEAD.sub("", answer)
+    words: list[str] = []
+    for word in re.findall(r"[a-z'-]+|\S", answer)[:2]:
+        if not re.fullmatch(r"[a-z][a-z'-]+", word) or word in _NOT_NAMES or word in _stop_words() or word in _NAMES_THAT_ARE_WORDS:
+            break
+        words.append(word)
+    return words
 
 
 def _stop_words() -> frozenset[str]:
