@@ -26,7 +26,7 @@ def _load_language() -> dict:
 
     import yaml
 
-    return yaml.safe_load(resources.files("coach.patterns").joinpath("language.yaml").read_text(encoding="utf-8"))
+    return yaml.load(Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader), stream=resources.files("coach.patterns").joinpath("language.yaml").read_text(encoding="utf-8"))
 
 
 _LANGUAGE = _load_language()
