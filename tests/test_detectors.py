@@ -128,6 +128,14 @@ def test_volunteered_reason_is_stated_but_not_asked(analyzer):
     assert not card.flag("reason_ignored")
 
 
+def test_nothing_against_you_does_not_negate_the_reason_that_follows_in_unpunctuated_speech(analyzer):
+    card = score(
+        analyzer,
+        [("customer", "i want to stop my paper it's nothing against you lot my counsellor reckons i should stop reading the news"), ("agent", "okay")],
+    )
+    assert not card.flag("why_leaving_unanswered")
+
+
 def test_ignored_reason_is_flagged(analyzer):
     card = score(analyzer, [("customer", "I want to cancel, the internet keeps dropping every night."), ("agent", "I can offer you a free month of premium channels."), ("customer", "No.")])
     assert card.reason.category == "service_quality"
