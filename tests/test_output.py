@@ -253,3 +253,17 @@ def test_open_writer_refuses_what_it_cannot_do(path, fmt, resume, message):
 
 def test_formats_are_the_cli_choices():
     assert FORMATS == ("table", "jsonl", "csv", "parquet")
+
+
+def test_closing_a_results_file_fsyncs_it_so_reported_results_survive_a_power_cut(tmp_path, monkeypatch):
+    from coach.output import JsonlWriter
+
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    writer = JsonlWriter(str(tmp_path / "out.jsonl"))
+    writer.write({"call_id": "a"})
+    assert not synced  # per record only a flush
+    writer.close()
+    assert len(synced) == 1
+    assert (tmp_path / "out.jsonl").read_text() == '{"call_id": "a"}\n'
