@@ -134,7 +134,7 @@ def floor(texts: list[str]) -> float:
 def stages(folder: Path, sample: int) -> tuple[dict[str, float], int, int]:
     """Seconds per pipeline stage over the first ``sample`` files; each stage is run on its own."""
     from coach.detectors import run_detectors
-    from coach.nlp import _role_key, normalize
+    from coach.nlp import _rule_sets, normalize
     from coach.readers import expand_paths, read_calls
     from coach.scoring import Analyzer, score_findings, sentiment_summary
 
@@ -159,8 +159,7 @@ def stages(folder: Path, sample: int) -> tuple[dict[str, float], int, int]:
     turns = [turn for call in calls for turn in call.turns]
     t = time.perf_counter()
     for doc, turn in zip(docs, turns):
-        role = _role_key(turn.role)
-        pipeline._match_doc(doc, turn.index, ("agent", "customer") if role == "unknown" else (role,))
+        pipeline._match_doc(doc, turn.index, _rule_sets(turn.role))
     out["match patterns"] = time.perf_counter() - t
     del docs
 
