@@ -391,3 +391,13 @@ def test_personalize_does_not_take_an_adjective_for_a_name(analyzer):
 def test_an_offer_vanishing_is_not_a_confirmation(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "Once we hang up, it's gone.")])
     assert card.verdict("confirm_cancellation").outcome.value == "missed"
+
+
+def test_a_title_is_never_taken_for_the_customers_name(analyzer):
+    card = score(
+        analyzer,
+        [("customer", "My name is Walter Abernathy, I need to stop my paper."), ("agent", "Of course, Mr. Abernathy."), ("customer", "Thanks."),
+         ("agent", "All done, Mr. Abernathy.")],
+    )  # fmt: skip
+    notes = [e.note for e in card.verdict("personalize").evidence]
+    assert notes and all('"Mr"' not in note for note in notes)

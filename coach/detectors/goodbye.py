@@ -33,7 +33,7 @@ _TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+([A-Z][a-z'-]+)")
 _VOCATIVE = re.compile(r",\s+([A-Z][a-z'-]+)(?:\s+[A-Z][a-z'-]+)?\s*(?=[.!?,]|$)|(?:^|[.!?]\s+)([A-Z][a-z'-]+)(?=,\s)")
 # Capitalised words that open or close a sentence after a comma without being anyone's name.
 _NOT_VOCATIVE = frozenset(
-    """okay ok sure well yes yeah yep no nope thanks thank alright right great perfect absolutely honestly look
+    """mr mrs ms miss dr sir okay ok sure well yes yeah yep no nope thanks thank alright right great perfect absolutely honestly look
     so now sir madam maam ma'am hi hello hey bye goodbye certainly understood totally fine cheers wow oh ah hmm
     unfortunately actually also again anyway then today tomorrow tonight please everyone folks guys team friend
     mate buddy love dear course indeed exactly definitely awesome excellent lovely wonderful brilliant gotcha
