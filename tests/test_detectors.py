@@ -401,3 +401,13 @@ def test_a_title_is_never_taken_for_the_customers_name(analyzer):
     )  # fmt: skip
     notes = [e.note for e in card.verdict("personalize").evidence]
     assert notes and all('"Mr"' not in note for note in notes)
+
+
+def test_thats_fine_is_a_no_only_right_after_a_save_attempt(analyzer):
+    card = score(
+        analyzer,
+        [CANCEL, ("agent", "Done. Tomorrow's paper may still come."), ("customer", "That's fine."),
+         ("agent", "I could give you three months at half price instead."), ("customer", "That's okay, thanks.")],
+    )  # fmt: skip
+    nos = next(f for f in card.findings if f.name == "customer_no")
+    assert [e.turn for e in nos.evidence] == [0, 4]

@@ -78,13 +78,20 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     if attempts:
         attempts.sort(key=lambda e: e.turn)
         findings.append(Finding("save_attempt", tuple(attempts), str(len(attempts))))
-    nos = [evidence(ac, m) for m in first_per_turn(m for m in ac.matches if m.label in ("refusal", "cancel_request") and not m.negated and turns[m.turn].role is not Role.AGENT)]
+    offered = {e.turn for e in attempts}
+    said_no = [m for m in ac.matches if m.label in ("refusal", "cancel_request") and not m.negated and turns[m.turn].role is not Role.AGENT]
+    said_no += [m for m in ac.by_label("refusal_soft") if turns[m.turn].role is not Role.AGENT and _previous_agent_turn(turns, m.turn) in offered]
+    nos = [evidence(ac, m) for m in first_per_turn(said_no)]
     for label, note in (("refusal", "the refusal model recognised a no"), ("cancel_request", "the cancel-request model recognised a request to cancel")):
         nos += model_evidence(ac, ctx, label, note, role=Role.CUSTOMER, skip={e.turn for e in nos})
     if nos:
         nos.sort(key=lambda e: e.turn)
         findings.append(Finding("customer_no", tuple(nos), str(len(nos))))
     return sorted(findings, key=lambda f: f.name)
+
+
+def _previous_agent_turn(turns, index: int) -> int | None:
+    return next((i for i in range(index - 1, -1, -1) if turns[i].role is Role.AGENT), None)
 
 
 def _repeated_why(ac, ctx) -> list:
