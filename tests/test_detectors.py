@@ -411,3 +411,12 @@ def test_thats_fine_is_a_no_only_right_after_a_save_attempt(analyzer):
     )  # fmt: skip
     nos = next(f for f in card.findings if f.name == "customer_no")
     assert [e.turn for e in nos.evidence] == [0, 4]
+
+
+def test_an_echo_inside_a_probing_question_is_not_listening(analyzer):
+    card = score(
+        analyzer,
+        [("customer", "I need to cancel, money's tight since my hours got cut."),
+         ("agent", "Yeah. How tight are we talking, though? Were your hours cut for good?"), ("customer", "Does it matter?")],
+    )  # fmt: skip
+    assert card.flag("reason_ignored")

@@ -8,7 +8,7 @@
   picked up ("Spain", "the outages"), an offer that answers that reason (a discount for price, a pause for
   "I don't use it", moving the service for a move), or a reply the
   acknowledgement model recognises. A bare "I understand" never counts; an echoed word counts only when the
-  same turn does not pivot straight to a pitch or a tactic.
+  same turn does not pivot straight to a pitch or a tactic, and not inside a question that probes further.
 """
 
 from __future__ import annotations
@@ -161,6 +161,13 @@ def _reason_stated(ac, ctx, first_ask: int | None):
     return None
 
 
+def _statements(text: str) -> str:
+    """The turn without its questions: an echo inside a probe ("how tight are we talking, though?", "laid off
+    from where, exactly?") digs into the reason rather than answering it. Speech-to-text without punctuation
+    is kept whole."""
+    return " ".join(part for part in re.findall(r"[^.?!]*[.?!]?", text) if not part.rstrip().endswith("?"))
+
+
 def _priority(category: str) -> int:
     return CATEGORY_PRIORITY.index(category) if category in CATEGORY_PRIORITY else len(CATEGORY_PRIORITY)
 
@@ -216,7 +223,7 @@ def _acknowledgement(ac, ctx, reason_turn: int, category: str):
         # To cancel, I'll need the account email") it is the reason ignored. An echo of the customer's words
         # counts only when the turn does not pivot to a pitch ("...our plan works out to two dollars").
         pivots = "offer" in labels or any(label.startswith("tactic.") for label in labels) or index in learned_pitch
-        shared = reason_words & _content_words(ac.normalized[index])
+        shared = reason_words & _content_words(_statements(ac.normalized[index]))
         if shared and not pivots and index in first_window:
             return evidence(ac, index, note=f"acknowledged: picks up the customer's words ({', '.join(sorted(shared))})")
         if (answered := answering_offer(index)) is not None:
