@@ -1,0 +1,19 @@
+"""Role inference on every labelled set stays where it was measured (README, Accuracy): one wrong role moves
+every detector, so a drop here is a regression even when the flags happen to hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.role_accuracy import role_accuracy
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.mark.parametrize("name, floor", [("gold", 1.0), ("extra", 1.0), ("samples", 1.0), ("fresh", 1.0), ("fresh2", 0.95)])
+def test_role_inference_per_turn_holds_on_each_labelled_set(name, floor):
+    result = role_accuracy(DATA / name)
+    assert not result["misaligned"]
+    assert result["accuracy"] >= floor, result["calls_with_errors"]
