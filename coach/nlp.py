@@ -15,6 +15,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from coach.model import Call, Role, Turn
 from coach.rules import Rule, load_rules
@@ -26,7 +27,9 @@ def _load_language() -> dict:
 
     import yaml
 
-    return yaml.load(Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader), stream=resources.files("coach.patterns").joinpath("language.yaml").read_text(encoding="utf-8"))
+    from coach.rules import YAML_LOADER
+
+    return yaml.load(resources.files("coach.patterns").joinpath("language.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
 
 
 _LANGUAGE = _load_language()
@@ -116,7 +119,12 @@ class AnalyzedCall:
         any turn of a transcript without punctuation, where the form of a question cannot be seen."""
         if "?" in self.call.turns[index].text or _REQUEST_CUES.search(self.normalized[index]):
             return True
-        return not any(ch in turn.text for turn in self.call.turns for ch in ".?!")
+        return not self.punctuated
+
+    @cached_property
+    def punctuated(self) -> bool:
+        """Whether the transcript has sentence punctuation at all (speech-to-text output often has none)."""
+        return any(ch in turn.text for turn in self.call.turns for ch in ".?!")
 
 
 def _rule_sets(role: Role) -> tuple[str, ...]:

@@ -113,9 +113,11 @@ def parse_role_cues(text: str, path: str = ROLES_FILE) -> RoleCues:
     """Parse and validate a roles file; every problem is reported at once in one PatternError."""
     import yaml
 
+    from coach.rules import YAML_LOADER
+
     try:
-        root_node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when built in: 5x faster
+        root_node = yaml.compose(text, Loader=YAML_LOADER)
+        data = yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise PatternError(path, mark.line + 1 if mark else None, None, f"invalid YAML: {getattr(e, 'problem', e)}") from None

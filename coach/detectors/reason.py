@@ -6,7 +6,7 @@
   the customer's answer matches no category, a substantive answer still establishes a reason, "other".
 - ``reason_acknowledged``: within the agent's next two turns, empathy about it, the customer's own words
   picked up ("Spain", "the outages"), an offer that answers that reason (a discount for price, a pause for
-  "I don't use it", moving the service for a move), or a reply the
+  money trouble, moving the service for a move; anywhere after the reason), or a reply the
   acknowledgement model recognises. A bare "I understand" never counts; an echoed word counts only when the
   same turn does not pivot straight to a pitch or a tactic, and not inside a question that probes further.
 """
