@@ -33,7 +33,7 @@ _TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+([A-Z][a-z'-]+)")
 _VOCATIVE = re.compile(r",\s+([A-Z][a-z'-]+)(?:\s+[A-Z][a-z'-]+)?\s*(?=[.!?,]|$)|(?:^|[.!?]\s+)([A-Z][a-z'-]+)(?=,\s)")
 # Capitalised words that open or close a sentence after a comma without being anyone's name.
 _NOT_VOCATIVE = frozenset(
-    """mr mrs ms miss dr sir okay ok sure well yes yeah yep no nope thanks thank alright right great perfect absolutely honestly look
+    """mr mrs ms miss dr okay ok sure well yes yeah yep no nope thanks thank alright right great perfect absolutely honestly look
     so now sir madam maam ma'am hi hello hey bye goodbye certainly understood totally fine cheers wow oh ah hmm
     unfortunately actually also again anyway then today tomorrow tonight please everyone folks guys team friend
     mate buddy love dear course indeed exactly definitely awesome excellent lovely wonderful brilliant gotcha
@@ -44,7 +44,7 @@ _NOT_VOCATIVE = frozenset(
 # ("curtis bellamy, last four 2290" in speech-to-text has no capitals to go by).
 _ASKS_NAME = re.compile(
     r"\b(?:(?:your|the|full|first|last|account|account holder'?s?|member'?s?)\s+(?:full\s+|first\s+|last\s+)?name\b(?!\s+(?:is|was)\b)|"
-    r"name on the|who (?:am i|do i have|i am|i'm|is this i'm)\b|who's calling|who is calling|whom? (?:am i|i'm) (?:speaking|talking))"
+    r"name on the|who (?:am i|do i have|i am)\b|who's calling|who is calling|whom? (?:am i|i'm) (?:speaking|talking))"
 )
 _ANSWER_LEAD = re.compile(r"^(?:(?:yes|yeah|yep|sure|okay|ok|oh|um|uh|hi|hello|hey|so|right|of course|it is|it's|its|this is|my name is|my name's|name's|i am|i'm)\b[\s,.!]*)+")
 # A typed e-mail address with a first name in it: "pete.sandoval@...". (Spoken ones, "owen dot price at...",
