@@ -577,6 +577,23 @@ def test_contact_lens_resolves_participant_ids_through_participants():
     assert [t.role for t in call.turns[:3]] == [Role.SYSTEM, Role.AGENT, Role.CUSTOMER]
 
 
+def test_contact_lens_keeps_two_agents_apart_when_their_ids_share_a_prefix():
+    transcript = [
+        {"ParticipantId": pid, "Content": text, "BeginOffsetMillis": i * 1000, "EndOffsetMillis": i * 1000 + 900}
+        for i, (pid, text) in enumerate(
+            [("Speaker 1", "Billing, this is Ana."), ("Speaker 2", "I want to cancel."), ("Speaker 1", "Transferring you now."),
+             ("Speaker 3", "Hi, Omar in retention."), ("Speaker 2", "Please cancel it.")]
+        )
+    ]  # fmt: skip
+    participants = [{"ParticipantId": "Speaker 1", "ParticipantRole": "AGENT"}, {"ParticipantId": "Speaker 2", "ParticipantRole": "CUSTOMER"},
+                    {"ParticipantId": "Speaker 3", "ParticipantRole": "AGENT"}]  # fmt: skip
+    data = json.dumps({"Participants": participants, "Transcript": transcript}).encode()
+    call = read_calls("cl.json", "transcribe-analytics", data=data)[0]
+    assert len(call.turns) == 5
+    assert call.turns[2].speaker != call.turns[3].speaker
+    assert [t.role for t in call.turns] == [Role.AGENT, Role.CUSTOMER, Role.AGENT, Role.AGENT, Role.CUSTOMER]
+
+
 def test_deepgram_falls_back_to_words_with_speakers():
     call = read_calls(fixture("deepgram/words_only.json"))[0]
     assert call.turns[0].text == "Hi, yeah, I'm trying to cancel my gym membership."

@@ -17,3 +17,11 @@ def test_role_inference_per_turn_holds_on_each_labelled_set(name, floor):
     result = role_accuracy(DATA / name)
     assert not result["misaligned"]
     assert result["accuracy"] >= floor, result["calls_with_errors"]
+
+
+def test_role_inference_holds_when_the_samples_are_rendered_in_every_format_with_generic_labels():
+    from tools.role_accuracy import role_accuracy_all_formats
+
+    result = role_accuracy_all_formats(DATA / "samples")
+    assert result["renders"] >= 13 * 14
+    assert result["accuracy"] == 1.0, result["calls_with_errors"]

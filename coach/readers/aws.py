@@ -169,6 +169,13 @@ def read_analytics(text: str, path: str) -> list[Call]:
             pid = str(entry["ParticipantId"])
             role_name = entry.get("ParticipantRole") or role_of_id.get(pid) or pid
             ids_per_role.setdefault(str(role_name), set()).add(pid)
+    # A transfer: two agents with the same role stay two speakers, shown by a short id ("AGENT (3f9c2a1b)")
+    # unless short ids would collide ("Speaker 1" / "Speaker 3"), then by the whole id.
+    shown: dict[str, str] = {}
+    for ids in ids_per_role.values():
+        short = {pid: pid[:8] for pid in ids}
+        distinct = len(set(short.values())) == len(ids)
+        shown.update({pid: short[pid] if distinct else pid for pid in ids})
     pieces = []
     for i, entry in enumerate(entries):
         where = f"$.Transcript[{i}]"
@@ -181,7 +188,7 @@ def read_analytics(text: str, path: str) -> list[Call]:
         role_name = label_of(role_name if role_name is not None else pid, path, where, "participant")
         label = role_name
         if pid is not None and len(ids_per_role.get(role_name, ())) > 1:
-            label = f"{role_name} ({str(pid)[:8]})"  # a transfer: two agents with the same role stay two speakers
+            label = f"{role_name} ({shown.get(str(pid), str(pid))})"
         role = label_role(role_name)
         content = text_of(entry.get("Content"), path, at(where, "Content"), "what was said")
         start = finite(entry.get("BeginOffsetMillis"), path, at(where, "BeginOffsetMillis"), "milliseconds")
