@@ -136,6 +136,12 @@ def detect_goodbye(ac, ctx) -> list[Finding]:
         if found or learned:
             findings.append(Finding(behaviour, (found[0].evidence if found else ()) + tuple(learned)))
     name_use = _name_use(ac)
+    # A stock "have a good day" is warm only when it is said to the customer by name ("Have a good night,
+    # Rafael"); alone it is the curt close the rubric asks agents to do better than.
+    named_turns = {e.turn for e in _name_use(ac, limit=None)}
+    signoffs = [m for m in ac.by_label("signoff") if m.turn in named_turns and turns[m.turn].role is not Role.CUSTOMER]
+    if signoffs and not any(f.name == "warm_farewell" for f in findings):
+        findings += finding("warm_farewell", signoffs, ac)
     if name_use:
         existing = next((f for f in findings if f.name == "personalize"), None)
         if existing is None:
@@ -145,8 +151,8 @@ def detect_goodbye(ac, ctx) -> list[Finding]:
     return findings
 
 
-def _name_use(ac) -> list:
-    """Agent turns after the greeting that use the customer's name."""
+def _name_use(ac, limit: int | None = 3) -> list:
+    """Agent turns after the greeting that use the customer's name (the first ``limit`` of them)."""
     names = customer_names(ac.call)
     if not names:
         return []
@@ -157,4 +163,4 @@ def _name_use(ac) -> list:
         match = pattern.search(turn.text)
         if match:
             found.append(evidence(ac, turn.index, note=f'uses the customer\'s name "{match.group(1)}"'))
-    return found[:3]
+    return found[:limit]
