@@ -74,7 +74,9 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     # A false-urgency push ("the $149 offer is only good on this call") extends an offer again.
     urgency = tactic_matches.get("false_urgency", [])
     attempts = [evidence(ac, m) for m in first_per_turn([m for m in ac.by_label("offer") if agent(m)] + urgency)]
-    attempts += model_evidence(ac, ctx, "offer", "the offer model recognised a save attempt", skip={e.turn for e in attempts})
+    # "I'm not going to talk you out of it" says there is no pitch in that turn, whatever the model reads.
+    no_pitch = {m.turn for m in ac.by_label("offer", include_negated=True) if m.negated}
+    attempts += model_evidence(ac, ctx, "offer", "the offer model recognised a save attempt", skip={e.turn for e in attempts} | no_pitch)
     if attempts:
         attempts.sort(key=lambda e: e.turn)
         findings.append(Finding("save_attempt", tuple(attempts), str(len(attempts))))

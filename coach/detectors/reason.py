@@ -203,8 +203,13 @@ def _acknowledgement(ac, ctx, reason_turn: int, category: str):
     learned_offer = {turn for turn, label, p in ac.model_scores if label == "offer" and p >= ctx.model_thresholds.get(label, 1.01)}
     answers = OFFER_ADDRESSES.get(category, set())
 
+    learned_tactic = {turn for turn, label, p in ac.model_scores if label.startswith("tactic.") and p >= ctx.model_thresholds.get(label, 1.01)}
+
     def answering_offer(index: int):
         labels = {m.label: m for m in by_turn.get(index, [])}
+        # A discount pushed with pressure ("half price, but only on this call") is leverage, not listening.
+        if index in learned_tactic or any(label.startswith("tactic.") for label in labels):
+            return None
         addressing = [m for label, m in labels.items() if label.startswith("addresses.") and label.split(".", 1)[1] in answers]
         # Money words also turn up in fee disclosures ("the fee is waived"), so for price it must be an offer;
         # moving the service or sending a technician answers a move or an outage however it is phrased.
