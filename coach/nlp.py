@@ -78,6 +78,7 @@ _NOT_NEGATING_NEXT = frozenset(_LANGUAGE["not_negating_next"])
 _HYPOTHETICAL = frozenset(_LANGUAGE["hypothetical"])
 _BOUNDARY = frozenset(_LANGUAGE["clause_boundaries"])
 _REQUEST_CUES = re.compile(r"\b(?:" + "|".join(map(re.escape, _LANGUAGE["request_cues"])) + r")\b")
+_VERIFICATION = re.compile(r"\b(?:" + "|".join(map(re.escape, _LANGUAGE["verification_words"])) + r")\b")
 UNLESS = "#unless"
 LOWER = SENT_START = None  # spaCy attribute ids, imported with spaCy when a Pipeline is built
 NEGATION_WINDOW = 6  # tokens before a match searched for a negator ("i am not going to say you will lose...")
@@ -120,6 +121,11 @@ class AnalyzedCall:
         if "?" in self.call.turns[index].text or _REQUEST_CUES.search(self.normalized[index]):
             return True
         return not self.punctuated
+
+    def probing_questions(self, index: int) -> list[str]:
+        """The questions in a turn that are not verification (by question mark; none without punctuation)."""
+        questions = re.findall(r"[^.?!]*\?", self.call.turns[index].text)
+        return [q.strip() for q in questions if not _VERIFICATION.search(normalize(q))]
 
     @cached_property
     def punctuated(self) -> bool:

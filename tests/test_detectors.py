@@ -420,3 +420,34 @@ def test_an_echo_inside_a_probing_question_is_not_listening(analyzer):
          ("agent", "Yeah. How tight are we talking, though? Were your hours cut for good?"), ("customer", "Does it matter?")],
     )  # fmt: skip
     assert card.flag("reason_ignored")
+
+
+def test_a_barrage_of_probing_questions_after_a_cancel_request_is_interrogation(analyzer):
+    card = score(analyzer, [
+        CANCEL,
+        ("agent", "Okay, why?"),
+        ("customer", "I'm keeping my stuff in the garage now."),
+        ("agent", "A garage? What's in the unit? Did you actually think that through?"),
+        ("customer", "Yes."),
+    ])
+    assert "interrogation" in card.pressure_tactics
+    assert any("probing questions" in (e.note or "") for e in card.verdict("no_pressure").evidence)
+
+
+def test_a_run_of_verification_questions_is_not_interrogation(analyzer):
+    card = score(analyzer, [
+        CANCEL,
+        ("agent", "Sure. Can I get your full name? And the phone number on the account? And your zip code?"),
+        ("customer", "Dana Ruiz, 555-0101, 97201."),
+        ("agent", "Thanks, Dana. That's cancelled as of today."),
+    ])
+    assert "interrogation" not in card.pressure_tactics
+
+
+def test_a_stock_have_a_good_day_is_warm_only_when_said_to_the_customer_by_name(analyzer):
+    opening = [("agent", "Thanks for calling, who am I speaking with?"), ("customer", "It's Rafael. I'd like to cancel."),
+               ("agent", "Done, it's cancelled as of today.")]
+    bare = score(analyzer, opening + [("customer", "Great."), ("agent", "Okay, have a good day.")])
+    named = score(analyzer, opening + [("customer", "Great."), ("agent", "Okay, Rafael, have a good day.")])
+    assert bare.verdict("warm_farewell").outcome.value == "missed"
+    assert named.verdict("warm_farewell").outcome.value == "met"

@@ -17,6 +17,7 @@ from coach.model import TACTICS, Finding, Role, Source
 
 REASON_QUESTIONS_AFTER_REASON = 2  # asking why this many times after a reason was given is interrogation
 REASON_QUESTIONS_IN_ALL = 3  # or this many times in one call
+QUESTION_BARRAGE = 3  # probing questions in one agent turn, once the customer has asked to cancel
 
 
 @register("pressure", produces=tuple(f"tactic.{t}" for t in TACTICS if t != "repeated_save_attempts") + ("save_attempt", "customer_no"))
@@ -60,7 +61,7 @@ def detect_pressure(ac, ctx) -> list[Finding]:
         for name, ms in tactic_matches.items()
         if ms
     ]
-    interrogation = _repeated_why(ac, ctx)
+    interrogation = _repeated_why(ac, ctx) or _question_barrage(ac)
     if interrogation and "interrogation" not in tactic_matches:
         findings.append(Finding("tactic.interrogation", tuple(interrogation)))
 
@@ -113,6 +114,21 @@ def _repeated_why(ac, ctx) -> list:
     if len(asks) >= REASON_QUESTIONS_IN_ALL:
         return [_quote(ac, asks[t], f"asked why {len(asks)} times in one call", learned) for t in sorted(asks)]
     return []
+
+
+def _question_barrage(ac) -> list:
+    """Agent turns that fire several probing questions at a customer who has asked to leave ("A garage?
+    What's in the unit? Did you actually think that through?"). Verification runs do not count, and without
+    punctuation the questions cannot be counted."""
+    turns = ac.call.turns
+    asked_to_leave = [m.turn for m in ac.matches if (m.label == "cancel_request" or m.label.startswith("reason.")) and not m.negated and turns[m.turn].role is Role.CUSTOMER]
+    if not asked_to_leave:
+        return []
+    out = []
+    for turn in turns[min(asked_to_leave) + 1 :]:
+        if turn.role is Role.AGENT and len(questions := ac.probing_questions(turn.index)) >= QUESTION_BARRAGE:
+            out.append(evidence(ac, turn.index, note=f"{len(questions)} probing questions in one turn"))
+    return out
 
 
 def _quote(ac, match, note: str, learned: set[int]):
