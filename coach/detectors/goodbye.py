@@ -128,17 +128,20 @@ def _stop_words() -> frozenset[str]:
 def detect_goodbye(ac, ctx) -> list[Finding]:
     turns = ac.call.turns
     findings: list[Finding] = []
+    named_turns = {e.turn for e in _name_use(ac, limit=None)}
+    # The model reads "have a good one" as warm as often as reviewers do not; the phrase rule decides those.
+    bare_signoffs = {m.turn for m in ac.by_label("signoff")} - named_turns
     for behaviour in BEHAVIOURS:
         matches = [m for m in ac.by_label(behaviour) if turns[m.turn].role is not Role.CUSTOMER]
         found = finding(behaviour, matches, ac)
         note = f"the {behaviour.replace('_', ' ')} model recognised this turn"
-        learned = model_evidence(ac, ctx, behaviour, note, skip={m.turn for m in matches})
+        skip = {m.turn for m in matches} | (bare_signoffs if behaviour == "warm_farewell" else set())
+        learned = model_evidence(ac, ctx, behaviour, note, skip=skip)
         if found or learned:
             findings.append(Finding(behaviour, (found[0].evidence if found else ()) + tuple(learned)))
     name_use = _name_use(ac)
     # A stock "have a good day" is warm only when it is said to the customer by name ("Have a good night,
     # Rafael"); alone it is the curt close the rubric asks agents to do better than.
-    named_turns = {e.turn for e in _name_use(ac, limit=None)}
     signoffs = [m for m in ac.by_label("signoff") if m.turn in named_turns and turns[m.turn].role is not Role.CUSTOMER]
     if signoffs and not any(f.name == "warm_farewell" for f in findings):
         findings += finding("warm_farewell", signoffs, ac)

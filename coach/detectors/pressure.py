@@ -65,10 +65,13 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     if interrogation and "interrogation" not in tactic_matches:
         findings.append(Finding("tactic.interrogation", tuple(interrogation)))
 
+    handed_over = {turn for turn, labels in labels_by_turn.items() if "legit_transfer" in labels}
     for name in TACTICS:
         label = f"tactic.{name}"
         if not any(f.name == label for f in findings):
-            hits = model_evidence(ac, ctx, label, f"the {label} model flagged this turn")
+            # the same handover rule as for the phrases: "those go through Renata, let me transfer you"
+            skip = handed_over if name == "refusal_to_cancel" else set()
+            hits = model_evidence(ac, ctx, label, f"the {label} model flagged this turn", skip=skip)
             if hits:
                 findings.append(Finding(label, tuple(hits)))
 
