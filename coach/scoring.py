@@ -23,6 +23,11 @@ from coach.detectors.registry import DERIVED_FINDINGS
 from coach.model import TACTICS, Call, Evidence, Finding, Outcome, Reason, Role, Scorecard, Sentiment, Source, Verdict
 from coach.rubric import Criterion, Rubric, load_rubric
 
+# A save attempt the offer model alone recognised, this unsure, is not enough to call an offer a *repeated*
+# one: a repeat is a pressure tactic that caps the grade, and the model's low-confidence hits are mostly
+# plan details read back ("so you're on Monthly Plus at $9") or exit costs ("removal is a flat $125").
+REPEAT_MIN_MODEL_PROBABILITY = 0.65
+
 log = logging.getLogger(__name__)
 
 
@@ -105,7 +110,10 @@ def derive_policy_findings(findings: Sequence[Finding], allowed_save_offers: int
         return []
     confirmed = by_name.get("confirm_cancellation")
     cutoff = min((e.turn for e in confirmed.evidence), default=None) if confirmed else None
-    counted = [e for e in attempts.evidence if cutoff is None or e.turn < cutoff]
+    counted = [
+        e for e in attempts.evidence
+        if (cutoff is None or e.turn < cutoff) and not (e.by is Source.MODEL and (e.probability or 0) < REPEAT_MIN_MODEL_PROBABILITY)
+    ]
     no_turns = [e.turn for e in nos.evidence]
     attempt_turns = [e.turn for e in counted]
     extra = []
