@@ -451,3 +451,13 @@ def test_a_stock_have_a_good_day_is_warm_only_when_said_to_the_customer_by_name(
     named = score(analyzer, opening + [("customer", "Great."), ("agent", "Okay, Rafael, have a good day.")])
     assert bare.verdict("warm_farewell").outcome.value == "missed"
     assert named.verdict("warm_farewell").outcome.value == "met"
+
+
+def test_one_shared_word_in_a_processing_turn_is_not_listening(analyzer):
+    card = score(analyzer, [
+        CANCEL,
+        ("agent", "May I ask why?"),
+        ("customer", "The other service has cars parked right outside my building."),
+        ("agent", "OK, I've cancelled it, effective today. Your member card will stop unlocking cars at midnight."),
+    ])
+    assert card.flag("reason_ignored")

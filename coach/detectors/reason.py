@@ -4,8 +4,8 @@
   want to cancel or declined something, so "why don't I pull up your account" never does).
 - ``reason_stated`` (value: category): the customer gave a reason, asked or not. When the agent asked and
   the customer's answer matches no category, a substantive answer still establishes a reason, "other".
-- ``reason_acknowledged``: within the agent's next two turns, empathy about it, the customer's own words
-  picked up ("Spain", "the outages"), an offer that answers that reason (a discount for price, a pause for
+- ``reason_acknowledged``: within the agent's next two turns, empathy about it, two of the customer's own words
+  picked up ("the Denver office", "the dropped calls"; one shared word is too often a coincidence), an offer that answers that reason (a discount for price, a pause for
   money trouble, moving the service for a move; anywhere after the reason), or a reply the
   acknowledgement model recognises. A bare "I understand" never counts; an echoed word counts only when the
   same turn does not pivot straight to a pitch or a tactic, and not inside a question that probes further.
@@ -32,6 +32,7 @@ CATEGORY_PRIORITY = (
 )
 ANSWER_MIN_WORDS = 5  # an unmatched answer to "why?" shorter than this is not a reason ("no", "just because")
 ACK_WINDOW = 2  # agent turns after the reason searched for an acknowledgement
+ECHO_MIN_WORDS = 2  # content words of the reason the agent must repeat for an echo to count
 # Which offers answer which reason (labels addresses.* in reason.yaml): a discount answers price, a pause
 # answers money trouble, moving the service answers a move; an unrelated upsell answers nothing. A pause for
 # "I don't use it" is a save attempt more than a reply (reviewers label it so).
@@ -229,7 +230,9 @@ def _acknowledgement(ac, ctx, reason_turn: int, category: str):
         # counts only when the turn does not pivot to a pitch ("...our plan works out to two dollars").
         pivots = "offer" in labels or any(label.startswith("tactic.") for label in labels) or index in learned_pitch
         shared = reason_words & _content_words(_statements(ac.normalized[index]))
-        if shared and not pivots and index in first_window:
+        # One shared word is too often a coincidence ("your card will stop unlocking cars", "why are you
+        # moving out"); two are the reason picked up.
+        if len(shared) >= ECHO_MIN_WORDS and not pivots and index in first_window:
             return evidence(ac, index, note=f"acknowledged: picks up the customer's words ({', '.join(sorted(shared))})")
         if (answered := answering_offer(index)) is not None:
             return answered
