@@ -12,6 +12,7 @@ time from the ``save_attempt`` and ``customer_no`` findings produced here (see c
 
 from __future__ import annotations
 
+from coach.detectors.reason import learned_reason_questions
 from coach.detectors.registry import evidence, first_per_turn, model_evidence, register
 from coach.model import TACTICS, Finding, Role, Source
 
@@ -105,7 +106,7 @@ def _repeated_why(ac, ctx) -> list:
     answered, or too many in one call."""
     turns = ac.call.turns
     asks = {m.turn: m for m in first_per_turn(m for m in ac.by_label("reason_question") if turns[m.turn].role is not Role.CUSTOMER)}
-    learned = {e.turn for e in model_evidence(ac, ctx, "reason_question", "", skip=set(asks)) if ac.asks(e.turn)}
+    learned = {e.turn for e in learned_reason_questions(ac, ctx, skip=set(asks))}
     asks.update({turn: turn for turn in learned})
     reason_turns = sorted(m.turn for m in ac.matches if m.label.startswith("reason.") and m.label != "reason.declined" and not m.negated)
     reason_turns += sorted(t for t, label, p in ac.model_scores if label.startswith("reason.") and p >= ctx.model_thresholds.get(label, 1.01))

@@ -78,12 +78,7 @@ def detect_reason(ac, ctx) -> list[Finding]:
     asked = [m for m in first_per_turn(asked) if turns[m.turn].role is not Role.CUSTOMER]
     ask_evidence = [evidence(ac, m) for m in asked]
     asked_turns = {m.turn for m in asked}
-    # The model reads words, not form: "you'd have to ask the manager." is no question about the reason.
-    ask_evidence += [
-        e
-        for e in model_evidence(ac, ctx, "reason_question", "the reason-question model recognised a question about why they are leaving", skip=asked_turns)
-        if ac.asks(e.turn)
-    ]
+    ask_evidence += learned_reason_questions(ac, ctx, skip=asked_turns)
     ask_evidence.sort(key=lambda e: e.turn)
 
     findings: list[Finding] = []
@@ -108,6 +103,18 @@ def detect_reason(ac, ctx) -> list[Finding]:
         if near is not None:
             findings.append(Finding("near_miss.reason_acknowledged", (near,)))
     return findings
+
+
+def learned_reason_questions(ac, ctx, skip=frozenset()) -> list:
+    """Turns the reason-question model recognised that can be one. The model reads words, not form or
+    order: "you'd have to ask the manager." asks nothing, and "What can I do for you today?" before the
+    customer has said they are leaving cannot ask why they are leaving."""
+    turns = ac.call.turns
+    leaving = [m.turn for m in ac.matches if (m.label == "cancel_request" or m.label.startswith("reason.")) and not m.negated and turns[m.turn].role is Role.CUSTOMER]
+    leaving += [t for t, label, p in ac.model_scores if label == "cancel_request" and p >= ctx.model_thresholds.get(label, 1.01) and turns[t].role is Role.CUSTOMER]
+    first = min(leaving, default=-1)  # no request found at all: do not second-guess the model
+    note = "the reason-question model recognised a question about why they are leaving"
+    return [e for e in model_evidence(ac, ctx, "reason_question", note, skip=skip) if ac.asks(e.turn) and e.turn > first]
 
 
 def _bare_acknowledgement(ac, reason_turn: int):
