@@ -81,6 +81,9 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     attempts = [evidence(ac, m) for m in first_per_turn([m for m in ac.by_label("offer") if agent(m)] + urgency)]
     # "I'm not going to talk you out of it" says there is no pitch in that turn, whatever the model reads.
     no_pitch = {m.turn for m in ac.by_label("offer", include_negated=True) if m.negated}
+    # Exit help read back (the refund, "here's how the early termination charge works") sounds like an offer
+    # to the model; a real offer in such a turn has its own phrase ("if you stay I'll waive it").
+    no_pitch |= {m.turn for m in ac.by_label("help_with_exit")}
     attempts += model_evidence(ac, ctx, "offer", "the offer model recognised a save attempt", skip={e.turn for e in attempts} | no_pitch)
     if attempts:
         attempts.sort(key=lambda e: e.turn)
