@@ -461,3 +461,20 @@ def test_one_shared_word_in_a_processing_turn_is_not_listening(analyzer):
         ("agent", "OK, I've cancelled it, effective today. Your member card will stop unlocking cars at midnight."),
     ])
     assert card.flag("reason_ignored")
+
+
+def test_a_spoken_email_address_teaches_the_first_name_but_not_a_filler_or_surname(analyzer):
+    card = score(analyzer, [
+        ("customer", "hi i want to cancel my plant subscription"),
+        ("agent", "sure can i get the email on the account"),
+        ("customer", "it's megan dot price at mailbox dot com"),
+        ("agent", "okay i see the price went up last month"),
+        ("customer", "yeah just cancel it"),
+        ("agent", "done megan it's cancelled as of today"),
+    ])
+    evidence = card.verdict("personalize").evidence
+    assert [e.turn for e in evidence] == [5]
+    from coach.detectors.goodbye import customer_names
+
+    garbled = make_call([("agent", "the email please"), ("customer", "it's owen you know dot price at fastmail dot com")])
+    assert not customer_names(garbled) & {"know", "price"}

@@ -47,9 +47,13 @@ _ASKS_NAME = re.compile(
     r"name on the|who (?:am i|do i have|i am)\b|who's calling|who is calling|whom? (?:am i|i'm) (?:speaking|talking))"
 )
 _ANSWER_LEAD = re.compile(r"^(?:(?:yes|yeah|yep|sure|okay|ok|oh|um|uh|hi|hello|hey|so|right|of course|it is|it's|its|this is|my name is|my name's|name's|i am|i'm)\b[\s,.!]*)+")
-# A typed e-mail address with a first name in it: "pete.sandoval@...". (Spoken ones, "owen dot price at...",
-# pick up filler and ordinary words in speech-to-text.)
+# A typed e-mail address with a first name in it: "pete.sandoval@...".
 _EMAIL_NAME = re.compile(r"\b([a-z]{2,})[._]([a-z]{2,})@")
+# Spoken, the whole address must be there ("owen dot mbeki at gmail dot com"; one filler word may slip in
+# before "at"), so ordinary words around a "dot" are not taken for a name.
+_SPOKEN_EMAIL_NAME = re.compile(r"\b([a-z]{2,}) dot ([a-z]{2,})(?: [a-z]+)? at [a-z]+ dot (?:com|net|org|co|edu|io|us|uk|ca)\b")
+# Speech-to-text fillers that can sit right before "dot" ("owen you know dot price at ...").
+_FILLER_TAILS = frozenset("know like mean um uh er erm so well yeah okay".split())
 # Names that are also words a call is full of ("your bill", "it will", "in may"): never learned from lowercase.
 _NAMES_THAT_ARE_WORDS = frozenset(
     "bill will may june april august mark grant chase rose frank sue pat dawn hope grace joy art max sky penny summer "
@@ -81,8 +85,10 @@ def customer_names(call) -> set[str]:
                     names.add(match.group(1).lower())
             if asked_name:
                 names.update(_answered_name(turn.text))
-            for match in _EMAIL_NAME.finditer(turn.text.lower()):
-                names.update(w for w in match.groups() if len(w) > 2 and w not in _NAMES_THAT_ARE_WORDS and w not in _stop_words())
+            # typed, both parts; spoken, the first name only (a spoken surname is too often a word: "price")
+            parts = [w for m in _EMAIL_NAME.finditer(turn.text.lower()) for w in m.groups()]
+            parts += [m.group(1) for m in _SPOKEN_EMAIL_NAME.finditer(normalize(turn.text)) if m.group(1) not in _FILLER_TAILS]
+            names.update(w for w in parts if len(w) > 2 and w not in _NAMES_THAT_ARE_WORDS and w not in _stop_words())
         elif turn.role is Role.AGENT:
             for pattern in (_TITLE_NAME,):
                 for match in pattern.finditer(turn.text):
