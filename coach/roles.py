@@ -445,6 +445,8 @@ def _infer(call: Call, unknown: list[str], known: Mapping[str, Role], cues: Role
     rest = [lab for lab in candidates if lab != primary]
     humans = sum(1 for lab in order if known.get(lab, guessed.get(lab)) is not Role.SYSTEM)
     least_agent_like = rest[-1] if rest else None
+    # Speakers who sound like a customer and nothing else ("I'd like to cancel", "no thanks").
+    clear_customers = {lab for lab in rest if scores[lab].customer > 0 and scores[lab].agent == 0}
     for lab in rest:
         s = scores[lab]
         # A transfer: with 3+ people, a speaker who sounds clearly like an agent, or like an agent and not at all
@@ -453,7 +455,10 @@ def _infer(call: Call, unknown: list[str], known: Mapping[str, Role], cues: Role
         # When a label already names the customer ("Customer", "Caller"), another agent-leaning speaker is
         # far likelier a second agent than a second customer.
         beside_named_customer = has_customer and s.net > 0
-        transfer = humans >= 3 and (s.net >= cues.second_agent_min or leaning or beside_named_customer)
+        # A speaker with no customer evidence at all, beside someone who clearly is the customer, is the agent
+        # the call was passed to ("family services, this is Carl"), not a second customer.
+        beside_clear_customer = s.customer == 0 and bool(clear_customers - {lab})
+        transfer = humans >= 3 and (s.net >= cues.second_agent_min or leaning or beside_named_customer or beside_clear_customer)
         guessed[lab] = Role.AGENT if transfer else Role.CUSTOMER
     if not has_customer and rest and not any(guessed[lab] is Role.CUSTOMER for lab in rest):
         guessed[rest[-1]] = Role.CUSTOMER  # someone must be the customer: the least agent-like speaker

@@ -67,11 +67,13 @@ def detect_pressure(ac, ctx) -> list[Finding]:
         findings.append(Finding("tactic.interrogation", tuple(interrogation)))
 
     handed_over = {turn for turn, labels in labels_by_turn.items() if "legit_transfer" in labels}
+    waived = {turn for turn, labels in labels_by_turn.items() if "fee_waived" in labels}
     for name in TACTICS:
         label = f"tactic.{name}"
         if not any(f.name == label for f in findings):
-            # the same handover rule as for the phrases: "those go through Renata, let me transfer you"
-            skip = handed_over if name == "refusal_to_cancel" else set()
+            # the same handover rule as for the phrases ("those go through Renata, let me transfer you"), and
+            # a fee disclosed as not applying ("you're well past that, no termination fee applies") threatens nothing
+            skip = {"refusal_to_cancel": handed_over, "penalty_threat": waived}.get(name, set())
             hits = model_evidence(ac, ctx, label, f"the {label} model flagged this turn", skip=skip)
             if hits:
                 findings.append(Finding(label, tuple(hits)))
