@@ -9,13 +9,11 @@ import pytest
 from coach.evaluate import MISSION_FLAGS, evaluate, load_gold
 
 GOLD = Path(__file__).resolve().parent.parent / "data" / "gold"
-# Regression floors on the gold test split: the figures measured when the shipped models were trained
-# (README, Accuracy: 0.92, 0.80, 0.92) less about one call, so a change that makes the detectors worse fails
-# CI. The target is 0.90 for every mission flag; reason_not_asked does not reach it yet there.
-MISSION_F1_FLOORS = {"missing_gratitude": 0.90, "reason_not_asked": 0.75, "pressure": 0.85}
-# The test split has no call without a stated reason, so F1 for why_leaving_unanswered is undefined there:
-# bound its false alarms instead.
-MAX_FALSE_UNANSWERED = 1
+# Regression floors on the gold test split (45 calls: 15 dealt, 30 added blind): the figures measured with the
+# shipped models (README, Accuracy: missing_gratitude 0.89, reason_not_asked 0.92, why_leaving_unanswered
+# 0.57, pressure 0.86) less about one call, so a change that makes the detectors worse fails CI. The issue's
+# target is 0.90 for every mission flag; on this split three of the four do not reach it yet.
+MISSION_F1_FLOORS = {"missing_gratitude": 0.85, "reason_not_asked": 0.88, "why_leaving_unanswered": 0.50, "pressure": 0.82}
 
 
 def test_gold_labels_load_and_align_with_the_turns_coach_reads():
@@ -32,14 +30,10 @@ def test_gold_labels_load_and_align_with_the_turns_coach_reads():
 def test_mission_flags_on_the_test_split_do_not_regress():
     result = evaluate(GOLD, split="test")
     flags = result["flags"]
+    assert result["calls"] == 45 and all(flags[name]["support"] for name in MISSION_FLAGS)
     low = {name: flags[name]["f1"] for name, floor in MISSION_F1_FLOORS.items() if flags[name]["f1"] < floor}
     assert not low, f"mission-flag F1 below its floor on the gold test split: {low} (floors {MISSION_F1_FLOORS})"
-    unanswered = flags["why_leaving_unanswered"]
-    if unanswered["support"]:
-        assert unanswered["f1"] >= 0.90
-    else:
-        assert unanswered["fp"] <= MAX_FALSE_UNANSWERED
-    assert set(MISSION_F1_FLOORS) | {"why_leaving_unanswered"} == set(MISSION_FLAGS)
+    assert set(MISSION_F1_FLOORS) == set(MISSION_FLAGS)
 
 
 # Written blind after the first release and added to test only (tools.split --append-to test), so no call
