@@ -134,7 +134,8 @@ def _stop_words() -> frozenset[str]:
 def detect_goodbye(ac, ctx) -> list[Finding]:
     turns = ac.call.turns
     findings: list[Finding] = []
-    named_turns = {e.turn for e in _name_use(ac, limit=None)}
+    name_use = _name_use(ac)
+    named_turns = {e.turn for e in name_use}
     # The model reads "have a good one" as warm as often as reviewers do not; the phrase rule decides those.
     bare_signoffs = {m.turn for m in ac.by_label("signoff")} - named_turns
     for behaviour in BEHAVIOURS:
@@ -145,23 +146,23 @@ def detect_goodbye(ac, ctx) -> list[Finding]:
         learned = model_evidence(ac, ctx, behaviour, note, skip=skip)
         if found or learned:
             findings.append(Finding(behaviour, (found[0].evidence if found else ()) + tuple(learned)))
-    name_use = _name_use(ac)
     # A stock "have a good day" is warm only when it is said to the customer by name ("Have a good night,
     # Rafael"); alone it is the curt close the rubric asks agents to do better than.
     signoffs = [m for m in ac.by_label("signoff") if m.turn in named_turns and turns[m.turn].role is not Role.CUSTOMER]
     if signoffs and not any(f.name == "warm_farewell" for f in findings):
         findings += finding("warm_farewell", signoffs, ac)
     if name_use:
+        quoted = tuple(name_use[:3])  # three uses make the point
         existing = next((f for f in findings if f.name == "personalize"), None)
         if existing is None:
-            findings.append(Finding("personalize", tuple(name_use)))
+            findings.append(Finding("personalize", quoted))
         else:
-            findings[findings.index(existing)] = Finding("personalize", existing.evidence + tuple(name_use))
+            findings[findings.index(existing)] = Finding("personalize", existing.evidence + quoted)
     return findings
 
 
-def _name_use(ac, limit: int | None = 3) -> list:
-    """Agent turns after the greeting that use the customer's name (the first ``limit`` of them)."""
+def _name_use(ac) -> list:
+    """Agent turns after the greeting that use the customer's name."""
     names = customer_names(ac.call)
     if not names:
         return []
@@ -172,4 +173,4 @@ def _name_use(ac, limit: int | None = 3) -> list:
         match = pattern.search(turn.text)
         if match:
             found.append(evidence(ac, turn.index, note=f'uses the customer\'s name "{match.group(1)}"'))
-    return found[:limit]
+    return found

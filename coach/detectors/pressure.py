@@ -12,7 +12,7 @@ time from the ``save_attempt`` and ``customer_no`` findings produced here (see c
 
 from __future__ import annotations
 
-from coach.detectors.reason import learned_reason_questions
+from coach.detectors.reason import learned_reason_questions, said_leaving
 from coach.detectors.registry import evidence, first_per_turn, model_evidence, register
 from coach.model import TACTICS, Finding, Role, Source
 
@@ -130,7 +130,7 @@ def _question_barrage(ac) -> list:
     What's in the unit? Did you actually think that through?"). Verification runs do not count, and without
     punctuation the questions cannot be counted."""
     turns = ac.call.turns
-    asked_to_leave = [m.turn for m in ac.matches if (m.label == "cancel_request" or m.label.startswith("reason.")) and not m.negated and turns[m.turn].role is Role.CUSTOMER]
+    asked_to_leave = said_leaving(ac)
     if not asked_to_leave:
         return []
     out = []

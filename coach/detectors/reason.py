@@ -4,10 +4,10 @@
   want to cancel or declined something, so "why don't I pull up your account" never does).
 - ``reason_stated`` (value: category): the customer gave a reason, asked or not. When the agent asked and
   the customer's answer matches no category, a substantive answer still establishes a reason, "other".
-- ``reason_acknowledged``: within the agent's next two turns, empathy about it, two of the customer's own words
-  picked up ("the Denver office", "the dropped calls"; one shared word is too often a coincidence), an offer that answers that reason (a discount for price, a pause for
-  money trouble, moving the service for a move; anywhere after the reason), or a reply the
-  acknowledgement model recognises. A bare "I understand" never counts; an echoed word counts only when the
+- ``reason_acknowledged``: within the agent's next two turns, empathy about it, two of the customer's own
+  words picked up ("the Denver office", "the dropped calls"), an offer that answers that reason (a discount
+  for price, a pause for money trouble, moving the service for a move; anywhere after the reason, and not
+  pushed with a tactic), or a reply the acknowledgement model recognises. A bare "I understand" never counts; an echoed word counts only when the
   same turn does not pivot straight to a pitch or a tactic, and not inside a question that probes further.
 """
 
@@ -105,12 +105,22 @@ def detect_reason(ac, ctx) -> list[Finding]:
     return findings
 
 
+def said_leaving(ac) -> list[int]:
+    """Customer turns whose phrases ask to cancel or give a reason for leaving."""
+    turns = ac.call.turns
+    return [
+        m.turn
+        for m in ac.matches
+        if (m.label == "cancel_request" or m.label.startswith("reason.")) and not m.negated and turns[m.turn].role is Role.CUSTOMER
+    ]
+
+
 def learned_reason_questions(ac, ctx, skip=frozenset()) -> list:
     """Turns the reason-question model recognised that can be one. The model reads words, not form or
     order: "you'd have to ask the manager." asks nothing, and "What can I do for you today?" before the
     customer has said they are leaving cannot ask why they are leaving."""
     turns = ac.call.turns
-    leaving = [m.turn for m in ac.matches if (m.label == "cancel_request" or m.label.startswith("reason.")) and not m.negated and turns[m.turn].role is Role.CUSTOMER]
+    leaving = said_leaving(ac)
     leaving += [t for t, label, p in ac.model_scores if label == "cancel_request" and p >= ctx.model_thresholds.get(label, 1.01) and turns[t].role is Role.CUSTOMER]
     first = min(leaving, default=-1)  # no request found at all: do not second-guess the model
     note = "the reason-question model recognised a question about why they are leaving"
