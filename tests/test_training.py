@@ -45,3 +45,13 @@ def test_training_writes_models_that_load_and_score(trained):
     assert "offer" in models.labels_ and models.context_weight > 0
     p = models.predict_proba(["i could take twenty percent off if you stay with us"], "offer", ["i want to cancel my plan"])
     assert p[0] >= models.thresholds["offer"]
+
+
+def test_utterance_metrics_of_saved_models_match_what_training_reported(trained):
+    from tools.utterance_metrics import utterance_metrics
+
+    metrics, models_dir = trained
+    again = utterance_metrics(models_dir.parent / "gold", "test", models_dir)
+    assert set(again) == set(metrics["test"])
+    for label, m in metrics["test"].items():
+        assert (again[label]["precision"], again[label]["recall"], again[label]["support"]) == (m["precision"], m["recall"], m["support"])
