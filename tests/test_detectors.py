@@ -370,6 +370,30 @@ def test_personalize_learns_a_first_name_from_a_typed_email_but_not_a_spoken_one
     assert spoken.verdict("personalize").outcome.value == "missed"
 
 
+def test_personalize_counts_a_given_name_the_agent_addresses_once_even_in_lowercase_speech(analyzer):
+    card = score(
+        analyzer,
+        [("agent", "thank you for calling this is brent can i get the card number"), ("customer", "uh date of birth is june ninth seventy eight"),
+         ("agent", "okay yolanda i see you what's making you want to cancel")],
+    )  # fmt: skip
+    verdict = card.verdict("personalize")
+    assert verdict.outcome.value == "met" and "yolanda" in verdict.evidence[0].note
+
+
+def test_the_agents_own_name_or_a_colleagues_is_never_the_customers(analyzer):
+    card = score(
+        analyzer,
+        [CANCEL, ("agent", "Thanks, Priyanka, I've got a caller who wants to cancel."), ("agent", "Hi, this is Priyanka in accounts."),
+         ("customer", "Hi."), ("agent", "Okay, it's cancelled.")],
+    )  # fmt: skip
+    assert card.verdict("personalize").outcome.value == "missed"
+
+
+def test_a_given_name_that_is_also_a_word_is_not_taken_from_lowercase_speech(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "okay will do, sure grace period is ten days")])
+    assert card.verdict("personalize").outcome.value == "missed"
+
+
 def test_a_name_answer_that_is_a_number_or_a_common_word_is_not_a_name(analyzer):
     from coach.detectors.goodbye import _answered_name
 

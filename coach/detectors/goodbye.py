@@ -3,13 +3,16 @@ back, a warm farewell, a follow-up note and a clear confirmation.
 
 Each is a phrase family in ``coach/patterns/goodbye.yaml``, and a trained model adds wordings the phrases
 miss (every behaviour but ``personalize``); ``personalize`` also counts the agent using the
-customer's name, which is learned from the call itself ("my name is Dana", "am I speaking with Mr. Ortiz?")
-or from a ``customer`` header in the transcript.
+customer's name, which is learned from the call itself ("my name is Dana", "am I speaking with Mr. Ortiz?"),
+from a ``customer`` header in the transcript, or from the agent addressing them by a common given name
+("okay yolanda, I see you"; the list is ``patterns/first_names.txt``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from pathlib import Path
 
 from coach.detectors.registry import evidence, finding, model_evidence, register
 from coach.model import Finding, Role
@@ -31,6 +34,15 @@ _AGENT_SAYS_NAME = re.compile(
 _TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+([A-Z][a-z'-]+)")
 # The agent addressing someone: "Thanks for waiting, Renata." / "Take care, Rob, and..." / "Jen, I also...".
 _VOCATIVE = re.compile(r",\s+([A-Z][a-z'-]+)(?:\s+[A-Z][a-z'-]+)?\s*(?=[.!?,]|$)|(?:^|[.!?]\s+)([A-Z][a-z'-]+)(?=,\s)")
+# The agent addressing someone in any case ("okay yolanda i see you", "oh hank no", "..., theo."): used only for
+# words in the given-name list (patterns/first_names.txt), since lowercase speech-to-text has no capitals to go by.
+_VOCATIVE_ANY_CASE = re.compile(
+    r"(?:^|[.!?]\s+)(?:okay|ok|alright|all right|oh|thanks|thank you|hi|hello|hey|sure|well|right|great|perfect|got it|"
+    r"sorry|yes|yeah|of course|understood|no problem)[,!]?\s+([a-z][a-z'-]+)\b|,\s+([a-z][a-z'-]+)\s*(?=[.!?,]|$)",
+    re.I,
+)
+# How an agent names themselves: their own name (and a colleague's, at a transfer) is never the customer's.
+_AGENT_INTRODUCES = re.compile(r"\b(?:this is|my name is|my name's|i'm|i am|it's|you're (?:chatting|speaking) with)\s+([a-z][a-z'-]+)|\b([a-z][a-z'-]+) here\b", re.I)
 # Capitalised words that open or close a sentence after a comma without being anyone's name.
 _NOT_VOCATIVE = frozenset(
     """mr mrs ms miss dr okay ok sure well yes yeah yep no nope thanks thank alright right great perfect absolutely honestly look
@@ -105,7 +117,25 @@ def customer_names(call) -> set[str]:
     # A word addressed in two different turns is a name ("Settings, Account, Delete." is said once).
     names.update(word for word, turns in vocatives.items() if len(turns) >= 2)
     agent_names = {part.lower() for part in (call.agent or "").split()}
+    given = first_names()
+    for turn in call.turns:
+        if turn.role is Role.AGENT:
+            agent_names.update(w.lower() for m in _AGENT_INTRODUCES.finditer(turn.text) for w in m.groups() if w)
+    for turn in call.turns:
+        if turn.role is Role.AGENT:
+            for match in _VOCATIVE_ANY_CASE.finditer(turn.text):
+                word = (match.group(1) or match.group(2)).lower()
+                if word in given and word not in _NAMES_THAT_ARE_WORDS:
+                    names.add(word)
     return {n for n in names if n not in _NOT_NAMES and n not in agent_names and len(n) > 1}
+
+
+@functools.cache
+def first_names() -> frozenset[str]:
+    """Common given names (lowercase, one per line in patterns/first_names.txt), minus any that are words."""
+    path = Path(__file__).resolve().parent.parent / "patterns" / "first_names.txt"
+    words = (line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(w for w in words if w and not w.startswith("#")) - _NAMES_THAT_ARE_WORDS - _NOT_NAMES
 
 
 def _answered_name(text: str) -> list[str]:
