@@ -212,7 +212,11 @@ def train(gold_dir, output, seed, extra, context_weight) -> None:
         _fail(e)
     for warning in metrics["warnings"]:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"trained on {metrics['utterances']['train']} utterances from {metrics['calls']['train']} calls; wrote {output}")
+    calls = metrics["calls"]
+    click.echo(
+        f"trained on {metrics['utterances']['train']} utterances from {calls['train'] + calls['extra_train']} calls "
+        f"({calls['train']} gold train, {calls['extra_train']} extra), thresholds on {calls['dev'] + calls['extra_dev']} dev calls; wrote {output}"
+    )
     for label, m in sorted(metrics["test"].items()):
         click.echo(f"  {label:<28} test P {m['precision']:.2f}  R {m['recall']:.2f}  F1 {m['f1']:.2f}  (support {m['support']})")
 
