@@ -301,6 +301,13 @@ def test_negated_or_neutral_statements_are_not_pressure(analyzer, line):
     assert not card.flag("pressure"), card.pressure_tactics
 
 
+def test_a_deletion_notice_is_fear_of_loss_alone_but_not_beside_help_to_save_the_data(analyzer):
+    alone = score(analyzer, [CANCEL, ("agent", "Okay. Your boards are deleted for good once it cancels.")])
+    assert "fear_of_loss" in alone.pressure_tactics
+    helped = score(analyzer, [CANCEL, ("agent", "Okay. Your boards are deleted for good after sixty days, so you've got till the end of November to download your files.")])
+    assert "fear_of_loss" not in helped.pressure_tactics, helped.pressure_tactics
+
+
 def test_asking_why_again_and_again_after_a_reason_is_interrogation(analyzer):
     card = score(analyzer, [
         CANCEL, ("agent", "Why do you want to cancel?"), ("customer", "It's too expensive."),

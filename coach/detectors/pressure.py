@@ -43,6 +43,13 @@ def detect_pressure(ac, ctx) -> list[Finding]:
         kept = [m for m in tactic_matches["refusal_to_cancel"] if "legit_transfer" not in labels_by_turn.get(m.turn, set())]
         tactic_matches["refusal_to_cancel"] = kept
 
+    # A deletion notice beside help to save the data ("they're deleted for good after sixty days, so you've got
+    # till the end of November to grab anything") informs; the same words alone are the scare.
+    if "fear_of_loss" in tactic_matches:
+        helped = {turn for turn, labels in labels_by_turn.items() if "help_with_exit" in labels}
+        kept = [m for m in tactic_matches["fear_of_loss"] if not (m.rule == "tactic.fear_of_loss.deletion" and m.turn in helped)]
+        tactic_matches["fear_of_loss"] = kept
+
     # Mentions that become tactics only with leverage in the same turn. A fee is a threat when it is the cost
     # of leaving and is paired with a reason to stay ("if you leave it's $230, but if you stay I can waive
     # it"); a fee credited in an offer is not ("$150 back against the annual fee if you keep the card"). A
