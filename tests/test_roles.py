@@ -82,6 +82,10 @@ def test_roles_file_rejects_unknown_settings():
         ("Agent 2", Role.AGENT),
         ("Maria (Agent)", Role.AGENT),
         ("Customer Service Rep", Role.AGENT),
+        ("Team Member", Role.AGENT),  # the pair decides before the word "member"
+        ("Host", Role.AGENT),
+        ("Patron", Role.CUSTOMER),
+        ("Account Holder", Role.CUSTOMER),
         ("Customer", Role.CUSTOMER),
         ("Caller", Role.CUSTOMER),
         ("Client", Role.CUSTOMER),
