@@ -15,6 +15,8 @@ segment, ``|`` separates whole alternatives, which may be several words::
     word         the token, case-insensitive
     a b|c d      "a b" or "c d" (alternatives span the whole segment, up to the next wildcard)
     [a|b c] d    brackets group alternatives inside a segment: "a d" or "b c d"
+                 (so ``people|folks like you`` is "people" or "folks like you": bracket what must be shared,
+                 and remember every segment is required; an optional word is ``x?`` or a wider wildcard)
     cancel*      a token starting with "cancel" (cancel, cancelled, cancellation)
     x?           optional token
     ...{m,n}     any m to n tokens, never punctuation (``...`` alone is ``...{0,3}``)
