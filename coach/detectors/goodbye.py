@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
+from importlib import resources
 
 from coach.detectors.registry import evidence, finding, model_evidence, register
 from coach.model import Finding, Role
@@ -90,6 +90,8 @@ def customer_names(call) -> set[str]:
     if header:
         names.update(part.lower() for part in header.split() if len(part) > 1)
     asked_name = False
+    agent_names = {part.lower() for part in (call.agent or "").split()}
+    given = first_names()
     for turn in call.turns:
         if turn.role is Role.CUSTOMER:
             for pattern in (_CUSTOMER_SAYS_NAME, _CUSTOMER_SAYS_NAME_CAPITALISED):
@@ -112,29 +114,23 @@ def customer_names(call) -> set[str]:
                 word = (match.group(1) or match.group(2)).lower()
                 if word not in _NOT_VOCATIVE and word not in _stop_words():
                     vocatives.setdefault(word, set()).add(turn.index)
+            agent_names.update(w.lower() for m in _AGENT_INTRODUCES.finditer(turn.text) for w in m.groups() if w)
+            for match in _VOCATIVE_ANY_CASE.finditer(turn.text):
+                word = (match.group(1) or match.group(2)).lower()
+                if word in given:
+                    names.add(word)
         if turn.role is not Role.SYSTEM:
             asked_name = turn.role is Role.AGENT and bool(_ASKS_NAME.search(normalize(turn.text)))
     # A word addressed in two different turns is a name ("Settings, Account, Delete." is said once).
     names.update(word for word, turns in vocatives.items() if len(turns) >= 2)
-    agent_names = {part.lower() for part in (call.agent or "").split()}
-    given = first_names()
-    for turn in call.turns:
-        if turn.role is Role.AGENT:
-            agent_names.update(w.lower() for m in _AGENT_INTRODUCES.finditer(turn.text) for w in m.groups() if w)
-    for turn in call.turns:
-        if turn.role is Role.AGENT:
-            for match in _VOCATIVE_ANY_CASE.finditer(turn.text):
-                word = (match.group(1) or match.group(2)).lower()
-                if word in given and word not in _NAMES_THAT_ARE_WORDS:
-                    names.add(word)
     return {n for n in names if n not in _NOT_NAMES and n not in agent_names and len(n) > 1}
 
 
 @functools.cache
 def first_names() -> frozenset[str]:
     """Common given names (lowercase, one per line in patterns/first_names.txt), minus any that are words."""
-    path = Path(__file__).resolve().parent.parent / "patterns" / "first_names.txt"
-    words = (line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines())
+    text = resources.files("coach.patterns").joinpath("first_names.txt").read_text(encoding="utf-8")
+    words = (line.strip().lower() for line in text.splitlines())
     return frozenset(w for w in words if w and not w.startswith("#")) - _NAMES_THAT_ARE_WORDS - _NOT_NAMES
 
 
