@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from coach.detectors.goodbye import first_names
 from coach.detectors.registry import evidence, first_per_turn, model_evidence, register
 from coach.model import Finding, Role, Source
 
@@ -34,13 +35,13 @@ ANSWER_MIN_WORDS = 5  # an unmatched answer to "why?" shorter than this is not a
 ACK_WINDOW = 2  # agent turns after the reason searched for an acknowledgement
 ECHO_MIN_WORDS = 2  # content words of the reason the agent must repeat for an echo to count
 # Which offers answer which reason (labels addresses.* in reason.yaml): a discount answers price, a pause
-# answers money trouble, moving the service answers a move; an unrelated upsell answers nothing. A pause for
-# "I don't use it" is a save attempt more than a reply (reviewers label it so).
+# answers money trouble, moving the service answers a move; an unrelated upsell answers nothing. A pause or a
+# discount for "I don't use it" / "we sold the boat" is a save attempt more than a reply: in the labelled
+# calls reviewers marked that reason ignored 5 times out of 5. A rival's offer is answered by matching it.
 OFFER_ADDRESSES = {
     "price": {"price"},
-    "competitor": {"price"},
+    "competitor": {"competitor"},
     "financial_hardship": {"price", "no_longer_needed"},
-    "no_longer_needed": {"price"},
     "moving": {"moving"},
     "service_quality": {"service_quality"},
 }
@@ -51,7 +52,8 @@ _GENERIC = frozenset(
     just really think know going call calling today right okay yeah sure thing things time
     because about have that this with your from they them there their what when where which
     will been were well much also make made still even need needs good great sorry understand
-    plan month months year years please thank thanks company customer help dollar dollars transfer""".split()
+    plan month months year years please thank thanks company customer help dollar dollars transfer
+    street road avenue lane drive court""".split()
 )
 _WORD_RE = re.compile(r"[a-z][a-z']{3,}")
 
@@ -150,17 +152,19 @@ def _reason_stated(ac, ctx, first_ask: int | None):
     for m in ac.matches:
         if m.label.startswith("reason.") and m.label != "reason.declined" and not m.negated and turns[m.turn].role is not Role.AGENT:
             by_turn.setdefault(m.turn, []).append(m)
-    if by_turn:
-        turn = min(by_turn)
-        matches = by_turn[turn]
-        category = min((m.label.split(".", 1)[1] for m in matches), key=_priority)
-        best = next(m for m in matches if m.label == f"reason.{category}")
-        return category, turn, evidence(ac, best, note=f'reason: {category.replace("_", " ")} (matched "{best.span}")')
     model_hits = sorted(
         (turn, label, p)
         for turn, label, p in ac.model_scores
         if label.startswith("reason.") and turns[turn].role is Role.CUSTOMER and p >= ctx.model_thresholds.get(label, 1.01)
     )
+    # The first reason given, whoever recognised it: a paraphrase the model caught at turn 5 comes before a
+    # phrase matched at turn 9, and the agent's reply to it is what acknowledgement is looked for after.
+    if by_turn and not (model_hits and model_hits[0][0] < min(by_turn)):
+        turn = min(by_turn)
+        matches = by_turn[turn]
+        category = min((m.label.split(".", 1)[1] for m in matches), key=_priority)
+        best = next(m for m in matches if m.label == f"reason.{category}")
+        return category, turn, evidence(ac, best, note=f'reason: {category.replace("_", " ")} (matched "{best.span}")')
     if model_hits:
         turn, label, p = model_hits[0]
         category = label.split(".", 1)[1]
@@ -201,7 +205,10 @@ def _reason_turns(ac, ctx, first: int) -> list[int]:
 
 def _acknowledgement(ac, ctx, reason_turn: int, category: str):
     turns = ac.call.turns
-    reason_words = _content_words(ac.normalized[reason_turn])
+    # The reason's own words: not names ("jess", "theo") and not what the agent already said before the reason
+    # (the plan's name, the street on the account), which a processing turn repeats without listening.
+    said_before = set().union(*(_content_words(ac.normalized[t.index]) for t in turns[:reason_turn] if t.role is Role.AGENT))
+    reason_words = _content_words(ac.normalized[reason_turn]) - said_before - first_names()
     first_window = [t.index for t in turns[reason_turn + 1 :] if t.role is Role.AGENT][:ACK_WINDOW]
     agent_turns = sorted(
         {i for r in _reason_turns(ac, ctx, reason_turn) for i in [t.index for t in turns[r + 1 :] if t.role is Role.AGENT][:ACK_WINDOW]}
