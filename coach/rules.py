@@ -102,6 +102,10 @@ def compile_phrase(phrase: str) -> list[list[dict[str, Any]]]:
         if kind == "wild":
             choices_per_part.append([[_compile_item(text)]])
         else:
+            first = text.split()[0]
+            if kind == "segment" and "|" in text and first == ",?":
+                # ",? a|b" is ",? a" or "b": the optional comma, meant for all, would bind to the first only
+                raise ValueError(f"{first!r} before alternatives binds to the first one only; bracket them: '{first} [{text[len(first):].strip()}]'")
             choices_per_part.append(_alternatives(text))
     if not choices_per_part:
         raise ValueError("empty pattern")

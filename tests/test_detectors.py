@@ -237,6 +237,22 @@ def test_an_unmatched_answer_to_the_reason_question_is_reason_other(analyzer):
     assert not card.flag("why_leaving_unanswered")
 
 
+def test_a_fee_disputed_in_answer_to_the_reason_question_is_no_reason(analyzer):
+    # extra_461: the customer argues about the fee and never says why he is leaving
+    card = score(analyzer, [
+        CANCEL,
+        ("agent", "okay and can i ask why you wanna cancel"),
+        ("customer", "i mean i just do um but there's a hundred and twenty dollar early something fee sitting there and i never agreed to that the girl who signed me up said it was month to month"),
+    ])
+    assert not card.reason.stated
+    assert card.flag("why_leaving_unanswered")
+
+
+def test_a_reason_named_beside_a_dispute_still_counts(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "May I ask why?"), ("customer", "The price, honestly. It went from 29 to 42 a month in January and nobody told me.")])
+    assert card.reason.stated and card.reason.category == "price"
+
+
 # ---- pressure ----------------------------------------------------------------------------------------------
 def test_one_declined_offer_is_not_pressure(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "I understand. Before I do, I could offer you 20% off for six months?"), ("customer", "No thanks."), ("agent", "No problem, it's cancelled.")])

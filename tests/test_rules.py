@@ -55,6 +55,13 @@ def test_phrase_syntax_compiles_to_spacy_patterns(phrase, expected):
     assert sorted(map(str, got)) == sorted(map(str, expected))
 
 
+def test_an_optional_comma_before_unbracketed_alternatives_is_refused():
+    # ",? honestly|mainly" would be ",? honestly" or a bare "mainly": "the price, mainly" would never match
+    with pytest.raises(ValueError, match=r"bracket them: ',\? \[honestly\|mainly\]'"):
+        compile_phrase("[the price|the cost] ,? honestly|mainly")
+    assert len(compile_phrase("[the price|the cost] ,? [honestly|mainly]")) == 2
+
+
 def test_bad_pattern_file_names_file_line_and_rule():
     text = "rules:\n  - id: ok.rule\n    label: x\n    patterns: ['hello']\n    examples: ['hello']\n  - id: broken.rule\n    label: x\n    patterns: ['hello WORLD']\n    examples: []\n"
     with pytest.raises(PatternError) as info:

@@ -152,10 +152,12 @@ def _reason_stated(ac, ctx, first_ask: int | None):
     for m in ac.matches:
         if m.label.startswith("reason.") and m.label != "reason.declined" and not m.negated and turns[m.turn].role is not Role.AGENT:
             by_turn.setdefault(m.turn, []).append(m)
+    # A disputed fee or contract term is what the customer objects to, not why they leave (see reason.dispute).
+    disputed = {m.turn for m in ac.by_label("dispute")}
     model_hits = sorted(
         (turn, label, p)
         for turn, label, p in ac.model_scores
-        if label.startswith("reason.") and turns[turn].role is Role.CUSTOMER and p >= ctx.model_thresholds.get(label, 1.01)
+        if label.startswith("reason.") and turns[turn].role is Role.CUSTOMER and p >= ctx.model_thresholds.get(label, 1.01) and turn not in disputed
     )
     # The first reason given, whoever recognised it: a paraphrase the model caught at turn 5 comes before a
     # phrase matched at turn 9, and the agent's reply to it is what acknowledgement is looked for after.
@@ -177,7 +179,7 @@ def _reason_stated(ac, ctx, first_ask: int | None):
         if turn.role is not Role.CUSTOMER:
             continue
         words = ac.normalized[turn.index].split()
-        if turn.index in declined or len(words) < ANSWER_MIN_WORDS:
+        if turn.index in declined or turn.index in disputed or len(words) < ANSWER_MIN_WORDS:
             return None
         return "other", turn.index, evidence(ac, turn.index, note="reason: other (the customer's answer to the reason question)")
     return None
