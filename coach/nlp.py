@@ -125,7 +125,8 @@ class AnalyzedCall:
     def probing_questions(self, index: int) -> list[str]:
         """The questions in a turn that are not verification (by question mark; none without punctuation)."""
         questions = re.findall(r"[^.?!]*\?", self.call.turns[index].text)
-        return [q.strip() for q in questions if not _VERIFICATION.search(normalize(q))]
+        # "a fragment you labelled 'maybe a bug???'" asks one thing: the extra marks are no questions
+        return [q.strip() for q in questions if re.search(r"[A-Za-z]", q) and not _VERIFICATION.search(normalize(q))]
 
     @cached_property
     def punctuated(self) -> bool:

@@ -324,6 +324,15 @@ def test_a_deletion_notice_is_fear_of_loss_alone_but_not_beside_help_to_save_the
     assert "fear_of_loss" not in helped.pressure_tactics, helped.pressure_tactics
 
 
+def test_repeated_question_marks_in_a_quotation_are_no_barrage_of_questions(analyzer):
+    # extra_483: the agent reads back the customer's own label, "maybe a bug???", while thanking him
+    card = score(analyzer, [
+        CANCEL,
+        ("agent", "Your very first entry is spring 2018, a trilobite fragment you labelled 'maybe a bug???'. Nine seasons, Gerald, thank you."),
+    ])
+    assert "tactic.interrogation" not in names(card)
+
+
 def test_asking_why_again_and_again_after_a_reason_is_interrogation(analyzer):
     card = score(analyzer, [
         CANCEL, ("agent", "Why do you want to cancel?"), ("customer", "It's too expensive."),

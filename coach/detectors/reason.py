@@ -149,11 +149,14 @@ def _previous_customer_turn(turns, index: int) -> int | None:
 def _reason_stated(ac, ctx, first_ask: int | None):
     turns = ac.call.turns
     by_turn: dict[int, list] = {}
+    # A disputed fee or contract term is what the customer objects to, not why they leave (see reason.dispute):
+    # a bare "because" in it ("because nobody told me about any eighty five dollars") explains the objection.
+    disputed = {m.turn for m in ac.by_label("dispute")}
     for m in ac.matches:
         if m.label.startswith("reason.") and m.label != "reason.declined" and not m.negated and turns[m.turn].role is not Role.AGENT:
+            if m.label == "reason.other" and m.turn in disputed:
+                continue
             by_turn.setdefault(m.turn, []).append(m)
-    # A disputed fee or contract term is what the customer objects to, not why they leave (see reason.dispute).
-    disputed = {m.turn for m in ac.by_label("dispute")}
     model_hits = sorted(
         (turn, label, p)
         for turn, label, p in ac.model_scores
