@@ -10,10 +10,10 @@ from coach.evaluate import MISSION_FLAGS, evaluate, load_gold
 
 GOLD = Path(__file__).resolve().parent.parent / "data" / "gold"
 # Regression floors on the gold test split (45 calls: 15 dealt, 30 added blind): the figures measured with the
-# shipped models (README, Accuracy: missing_gratitude 0.91, reason_not_asked 0.92, why_leaving_unanswered
-# 0.67, pressure 0.82) less about one call, so a change that makes the detectors worse fails CI. The issue's
+# shipped models (README, Accuracy: missing_gratitude 0.95, reason_not_asked 0.92, why_leaving_unanswered
+# 0.67, pressure 0.86) less about one call, so a change that makes the detectors worse fails CI. The issue's
 # target is 0.90 for every mission flag; on this split two of the four do not reach it yet.
-MISSION_F1_FLOORS = {"missing_gratitude": 0.88, "reason_not_asked": 0.88, "why_leaving_unanswered": 0.50, "pressure": 0.78}
+MISSION_F1_FLOORS = {"missing_gratitude": 0.91, "reason_not_asked": 0.88, "why_leaving_unanswered": 0.50, "pressure": 0.82}
 
 
 def test_gold_labels_load_and_align_with_the_turns_coach_reads():
@@ -87,3 +87,17 @@ def test_mission_flags_on_the_blind_fresh3_set_do_not_regress():
     flags = evaluate(FRESH3, split="all")["flags"]
     low = {name: flags[name]["f1"] for name, floor in FRESH3_FLOORS.items() if flags[name]["f1"] < floor}
     assert not low, f"mission-flag F1 below {FRESH3_FLOORS} on data/fresh3: {low}"
+
+
+FRESH4 = GOLD.parent / "fresh4"
+# The fourth blind set, first run once all work of its round was done (data/fresh4/README.md): gratitude and the
+# reason question measured 1.00 and are held at the bar; pressure (0.82: three calls whose only tactic is a soft
+# second offer were missed) gets a floor a call below; why_leaving_unanswered has one positive, too few for one.
+FRESH4_FLOORS = {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.75}
+
+
+@pytest.mark.slow
+def test_mission_flags_on_the_blind_fresh4_set_do_not_regress():
+    flags = evaluate(FRESH4, split="all")["flags"]
+    low = {name: flags[name]["f1"] for name, floor in FRESH4_FLOORS.items() if flags[name]["f1"] < floor}
+    assert not low, f"mission-flag F1 below {FRESH4_FLOORS} on data/fresh4: {low}"
