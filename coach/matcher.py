@@ -31,7 +31,16 @@ _END = r"(?= )"  # every token is followed by a space in the joined text
 # matches a token in exactly one way: an ambiguous form such as [^ ]*\w[^ ]* backtracks exponentially inside
 # {0,5} wildcards.
 _PUNCT = r"[.,!?;:'\"()\[\]{}/\\\-\u2026\u2013\u2014]"
-_WORDY = rf"(?!{_PUNCT}+ )[^ ]+(?= )"
+_PUNCT_TOKEN = re.compile(_PUNCT + "+")
+# Punctuation tokens are marked in the joined text, so a wildcard tells them apart with one character instead of
+# that class: compiling the class inside every wildcard was most of a cold start (1.3 s -> 0.7 s per first call).
+_MARK = "\x1f"
+_WORDY = rf"(?!{_MARK})[^ ]+(?= )"
+
+
+def _literal(word: str) -> str:
+    """A literal token as it appears in the joined text (punctuation carries the mark)."""
+    return (_MARK if _PUNCT_TOKEN.fullmatch(word) else "") + re.escape(word)
 
 
 def token_regex(token: dict[str, Any]) -> str:
@@ -47,10 +56,10 @@ def token_regex(token: dict[str, Any]) -> str:
     elif set(attrs) == {"LOWER"}:
         value = attrs["LOWER"]
         if isinstance(value, str):
-            body = " " + re.escape(value) + _END
+            body = " " + _literal(value) + _END
         elif isinstance(value, dict) and set(value) == {"IN"}:
             words = sorted(value["IN"], key=len, reverse=True)
-            body = " (?:" + "|".join(re.escape(w) for w in words) + ")" + _END
+            body = " (?:" + "|".join(_literal(w) for w in words) + ")" + _END
         elif isinstance(value, dict) and set(value) == {"REGEX"} and value["REGEX"].startswith("^"):
             body = " " + re.escape(_unescape(value["REGEX"][1:])) + r"[^ ]*"
         else:
@@ -169,10 +178,15 @@ class TokenMatcher:
                     words.setdefault(word, []).append(body)
             else:
                 prefixes.setdefault(first[1], []).append(body)
+        # Words that start the same patterns share one lazy regex ("do|did|does|never ... use" starts with any of
+        # nine words): compiled once, not once per word met.
+        shared: dict[frozenset[str], _Lazy] = {}
         for word, bodies in words.items():
-            self._by_word.setdefault(word, []).append((key, _alternation(bodies)))
+            regex = shared.setdefault(frozenset(bodies), _alternation(bodies))
+            self._by_word.setdefault(word, []).append((key, regex))
         for prefix, bodies in prefixes.items():
-            self._by_prefix.setdefault(prefix, []).append((key, _alternation(bodies)))
+            regex = shared.setdefault(frozenset(bodies), _alternation(bodies))
+            self._by_prefix.setdefault(prefix, []).append((key, regex))
         if self._by_prefix:
             stems = sorted(self._by_prefix, key=len, reverse=True)
             self._prefix_re = re.compile("(?:" + "|".join(re.escape(p) for p in stems) + ")")
@@ -184,10 +198,11 @@ class TokenMatcher:
         return len(self._keys)
 
     def __call__(self, lowers: Sequence[str]) -> list[tuple[str, int, int]]:
-        text = " " + " ".join(lowers) + " "
+        marked = [_MARK + w if _PUNCT_TOKEN.fullmatch(w) else w for w in lowers]
+        text = " " + " ".join(marked) + " "
         starts = []
         position = 0
-        for word in lowers:
+        for word in marked:
             starts.append(position)  # index of the space before the token
             position += len(word) + 1
         out: list[tuple[str, int, int]] = []
