@@ -84,3 +84,24 @@ def test_offers_after_the_cancellation_is_confirmed_are_exit_help_not_save_attem
         Finding("confirm_cancellation", (ev(3),)),
     ]
     assert derive_policy_findings(findings, 1) == []
+
+
+def test_a_confirmation_followed_by_a_pitch_the_customer_turns_down_was_not_final():
+    # extra_373: "I've released the seats" is said early as an aside; then "could we not freeze it instead?" - "No."
+    findings = [
+        Finding("save_attempt", (ev(12), ev(16))),
+        Finding("customer_no", (ev(1, "customer"), ev(13, "customer"), ev(17, "customer"))),
+        Finding("confirm_cancellation", (ev(8), ev(20))),
+    ]
+    derived = derive_policy_findings(findings, 1)
+    assert [e.turn for e in derived[0].evidence if e.role is Role.AGENT] == [16]
+
+
+def test_a_no_to_anything_else_long_after_exit_help_does_not_reopen_the_confirmation():
+    # extra_275: exit help read as a pitch at 18, and "No, that's everything" at 25 answers "anything else?"
+    findings = [
+        Finding("save_attempt", (ev(14), ev(18))),
+        Finding("customer_no", (ev(1, "customer"), ev(15, "customer"), ev(25, "customer"))),
+        Finding("confirm_cancellation", (ev(16), ev(20))),
+    ]
+    assert derive_policy_findings(findings, 1) == []
