@@ -61,7 +61,8 @@ def token_regex(token: dict[str, Any]) -> str:
             words = sorted(value["IN"], key=len, reverse=True)
             body = " (?:" + "|".join(_literal(w) for w in words) + ")" + _END
         elif isinstance(value, dict) and set(value) == {"REGEX"} and value["REGEX"].startswith("^"):
-            body = " " + re.escape(_unescape(value["REGEX"][1:])) + r"[^ ]*"
+            stem = _unescape(value["REGEX"][1:])
+            body = " " + (_MARK + "?" if _PUNCT_TOKEN.fullmatch(stem) else "") + re.escape(stem) + r"[^ ]*"
         else:
             raise ValueError(f"unsupported LOWER value {value!r}")
     else:
@@ -134,9 +135,19 @@ class _Lazy:
         return self.regex.finditer(text)
 
 
+# What a wildcard token was spelled as before punctuation was marked: alternatives are still weighed by that
+# spelling, so they keep the order the rules were developed and measured under.
+_SPELLED_WORDY = rf"(?!{_PUNCT}+ )[^ ]+(?= )"
+
+
+def _weight(body: str) -> int:
+    return len(body.replace(_WORDY, _SPELLED_WORDY).replace(_MARK, ""))
+
+
 def _alternation(bodies: Iterable[str]) -> _Lazy:
-    # Longer alternatives first, so the regex prefers the fullest phrase at a position.
-    return _Lazy("(?:" + "|".join(sorted(set(bodies), key=len, reverse=True)) + ")")
+    # Longer alternatives first, so the regex prefers the fullest phrase at a position; ties by text, so the
+    # order (and the quoted span) does not depend on the hash seed.
+    return _Lazy("(?:" + "|".join(sorted(set(bodies), key=lambda b: (-_weight(b), b))) + ")")
 
 
 class TokenMatcher:

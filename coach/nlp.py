@@ -126,7 +126,7 @@ class AnalyzedCall:
         """The questions in a turn that are not verification (by question mark; none without punctuation)."""
         questions = re.findall(r"[^.?!]*\?", self.call.turns[index].text)
         # "a fragment you labelled 'maybe a bug???'" asks one thing: the extra marks are no questions
-        return [q.strip() for q in questions if re.search(r"[A-Za-z]", q) and not _VERIFICATION.search(normalize(q))]
+        return [q.strip() for q in questions if re.search(r"[^\W\d_]", q) and not _VERIFICATION.search(normalize(q))]
 
     @cached_property
     def punctuated(self) -> bool:

@@ -456,10 +456,12 @@ def _infer(call: Call, unknown: list[str], known: Mapping[str, Role], cues: Role
         # far likelier a second agent than a second customer.
         beside_named_customer = has_customer and s.net > 0
         # A speaker with no customer evidence at all, beside someone who clearly is the customer, is the agent
-        # the call was passed to ("family services, this is Carl"), not a second customer; so is one with twice
-        # as much agent evidence as customer evidence ("moorings, Siobhan speaking ... can I check the postcode"
-        # with one stray customer-like phrase).
-        beside_clear_customer = (s.customer == 0 or s.agent >= 2 * s.customer) and bool(clear_customers - {lab})
+        # the call was passed to ("family services, this is Carl"), not a second customer; so is one with strong
+        # agent evidence, twice their customer evidence ("moorings, Siobhan speaking ... can I check the postcode"
+        # with one stray customer-like phrase). A spouse who says "my husband" and "let me look at the letter"
+        # has too little agent evidence for that.
+        strong_agent = s.agent >= cues.second_agent_min and s.agent >= 2 * s.customer
+        beside_clear_customer = (s.customer == 0 or strong_agent) and bool(clear_customers - {lab})
         transfer = humans >= 3 and (s.net >= cues.second_agent_min or leaning or beside_named_customer or beside_clear_customer)
         guessed[lab] = Role.AGENT if transfer else Role.CUSTOMER
     if not has_customer and rest and not any(guessed[lab] is Role.CUSTOMER for lab in rest):

@@ -113,16 +113,14 @@ def derive_policy_findings(findings: Sequence[Finding], allowed_save_offers: int
     # ("once it's cancelled the seat goes back to the pool... could we not freeze it instead?" - "No, cancel it"):
     # the cut-off is the first confirmation after which no attempt met a no in the reply. A "no, that's
     # everything" several turns after exit help is an answer to "anything else?", not to a pitch.
+    trusted = [e for e in attempts.evidence if not (e.by is Source.MODEL and (e.probability or 0) < REPEAT_MIN_MODEL_PROBABILITY)]
     confirmed = by_name.get("confirm_cancellation")
     cutoff = None
     for c in sorted(e.turn for e in confirmed.evidence) if confirmed else ():
-        if not any(c <= a.turn < n <= a.turn + 2 for a in attempts.evidence for n in no_turns):
+        if not any(c <= a.turn < n <= a.turn + 2 for a in trusted for n in no_turns):
             cutoff = c
             break
-    counted = [
-        e for e in attempts.evidence
-        if (cutoff is None or e.turn < cutoff) and not (e.by is Source.MODEL and (e.probability or 0) < REPEAT_MIN_MODEL_PROBABILITY)
-    ]
+    counted = [e for e in trusted if cutoff is None or e.turn < cutoff]
     attempt_turns = [e.turn for e in counted]
     extra = []
     for k, attempt in enumerate(counted):

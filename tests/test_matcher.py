@@ -60,3 +60,11 @@ def test_wildcards_skip_currency_but_not_punctuation(matchers):
     for text, expected in (("i can knock $ 20 a month off", True), ("knock it , off", False)):
         doc = nlp(text)
         assert bool(m([t.lower_ for t in doc])) is expected is bool(spacy_matcher(doc))
+
+
+def test_a_punctuation_prefix_still_matches_marked_punctuation():
+    from coach.rules import compile_phrase
+
+    m = TokenMatcher()
+    m.add("x", compile_phrase(".* wait"))
+    assert m(["...", "wait"]) == [("x", 0, 2)]

@@ -319,3 +319,20 @@ def test_a_noisy_transfer_with_few_stock_phrases_finds_the_second_agent():
     )  # fmt: skip
     roles = {t.speaker: t.role for t in assign_roles(call).turns}
     assert roles == {"S0": Role.AGENT, "S1": Role.CUSTOMER, "S2": Role.AGENT}
+
+
+def test_a_spouse_joining_with_a_little_agent_like_talk_stays_a_customer():
+    # "Let me take a look at the letter" and "on your account, Tom" sound like an agent, but weakly; the old rule
+    # for a third speaker beside a clear customer must not make her the agent the call was passed to
+    data = (
+        b"A: Thanks for calling Brightline Broadband, how can I help you today?\n"
+        b"B: Hi, I want to cancel my broadband, please. My wife is on the extension too.\n"
+        b"A: Sorry to hear that. Can I ask what's prompted it?\n"
+        b"C: Hello, it's Dana. My husband has been fretting about the bill. Let me take a look at the letter, hang on.\n"
+        b"B: We're moving to Leeds next month.\n"
+        b"C: Yes, and that new fee is on your account, Tom, not mine.\n"
+        b"A: Understood. I've processed the cancellation, effective the 30th.\n"
+        b"B: Great, thanks.\n"
+    )
+    call = read_calls("spouse.txt", data=data)[0]
+    assert {t.speaker: t.role.value for t in call.turns} == {"A": "agent", "B": "customer", "C": "customer"}

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from conftest import make_call
 
-from coach.model import Evidence, Finding, Role, Scorecard
+from coach.model import Evidence, Finding, Role, Scorecard, Source
 from coach.rubric import load_rubric
 from coach.scoring import derive_policy_findings, rescore, score_findings
 
@@ -103,5 +103,15 @@ def test_a_no_to_anything_else_long_after_exit_help_does_not_reopen_the_confirma
         Finding("save_attempt", (ev(14), ev(18))),
         Finding("customer_no", (ev(1, "customer"), ev(15, "customer"), ev(25, "customer"))),
         Finding("confirm_cancellation", (ev(16), ev(20))),
+    ]
+    assert derive_policy_findings(findings, 1) == []
+
+
+def test_a_weak_model_guess_after_a_confirmation_does_not_reopen_it():
+    # the count ignores model offers below the floor, so the "was it final?" check must too
+    findings = [
+        Finding("save_attempt", (ev(2), Evidence(5, "agent", Role.AGENT, "text", by=Source.MODEL, probability=0.4), ev(8))),
+        Finding("customer_no", tuple(ev(t, "customer") for t in (1, 6))),
+        Finding("confirm_cancellation", (ev(4),)),
     ]
     assert derive_policy_findings(findings, 1) == []
