@@ -98,6 +98,9 @@ def test_roles_file_rejects_unknown_settings():
         ("System", Role.SYSTEM),
         ("Bot", Role.SYSTEM),
         ("AUTOMATED_AGENT", Role.SYSTEM),
+        ("Billing", Role.AGENT),  # a department as the label, after a transfer (extra_510)
+        ("Helpdesk", Role.AGENT),
+        ("Resident", Role.CUSTOMER),
         ("spk_0", None),
         ("Speaker 1", None),
         ("SPEAKER_00", None),
