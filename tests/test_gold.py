@@ -62,42 +62,25 @@ def test_appending_calls_never_moves_a_dealt_call():
     assert append(existing, records, "test") == {"train": ["a", "b"], "dev": ["c"], "test": ["d", "e", "f"]}
 
 
-FRESH2 = GOLD.parent / "fresh2"
-# The second blind set (written without seeing rules, models or data): every mission flag it can measure
-# held at 0.90, the bar. why_leaving_unanswered has one positive there, too few for a floor.
-FRESH2_FLOORS = {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90}
+# Floors on the blind sets, each set once all work of the round that wrote it was done (their READMEs):
+# - fresh2: every mission flag it can measure held at 0.90, the bar; why_leaving_unanswered has one
+#   positive there, too few for a floor.
+# - fresh3: the flags it measured at the bar are held there; reason_not_asked (0.86, 4 positives) and pressure
+#   (0.82) get floors a call below.
+# - fresh4: gratitude and the reason question measured 1.00 and are held at the bar; pressure (0.82: three calls
+#   whose only tactic is a soft second offer were missed) gets a floor a call below; why_leaving_unanswered has
+#   one positive, too few for one.
+BLIND_SET_FLOORS = {
+    "fresh2": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90},
+    "fresh3": {"missing_gratitude": 0.90, "why_leaving_unanswered": 0.90, "reason_not_asked": 0.75, "pressure": 0.75},
+    "fresh4": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.75},
+}
 
 
 @pytest.mark.slow
-def test_mission_flags_on_the_blind_fresh2_set_stay_at_the_bar():
-    flags = evaluate(FRESH2, split="all")["flags"]
-    low = {name: flags[name]["f1"] for name, floor in FRESH2_FLOORS.items() if flags[name]["f1"] < floor}
-    assert not low, f"mission-flag F1 below {FRESH2_FLOORS} on data/fresh2: {low}"
-
-
-FRESH3 = GOLD.parent / "fresh3"
-# The third blind set, first run once all work of its round was done (data/fresh3/README.md): the mission flags
-# it measured at the bar are held there; reason_not_asked (0.86, 4 positives) and pressure (0.82) are not, and
-# get floors a call below.
-FRESH3_FLOORS = {"missing_gratitude": 0.90, "why_leaving_unanswered": 0.90, "reason_not_asked": 0.75, "pressure": 0.75}
-
-
-@pytest.mark.slow
-def test_mission_flags_on_the_blind_fresh3_set_do_not_regress():
-    flags = evaluate(FRESH3, split="all")["flags"]
-    low = {name: flags[name]["f1"] for name, floor in FRESH3_FLOORS.items() if flags[name]["f1"] < floor}
-    assert not low, f"mission-flag F1 below {FRESH3_FLOORS} on data/fresh3: {low}"
-
-
-FRESH4 = GOLD.parent / "fresh4"
-# The fourth blind set, first run once all work of its round was done (data/fresh4/README.md): gratitude and the
-# reason question measured 1.00 and are held at the bar; pressure (0.82: three calls whose only tactic is a soft
-# second offer were missed) gets a floor a call below; why_leaving_unanswered has one positive, too few for one.
-FRESH4_FLOORS = {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.75}
-
-
-@pytest.mark.slow
-def test_mission_flags_on_the_blind_fresh4_set_do_not_regress():
-    flags = evaluate(FRESH4, split="all")["flags"]
-    low = {name: flags[name]["f1"] for name, floor in FRESH4_FLOORS.items() if flags[name]["f1"] < floor}
-    assert not low, f"mission-flag F1 below {FRESH4_FLOORS} on data/fresh4: {low}"
+@pytest.mark.parametrize("name", sorted(BLIND_SET_FLOORS))
+def test_mission_flags_on_the_blind_sets_do_not_regress(name):
+    floors = BLIND_SET_FLOORS[name]
+    flags = evaluate(GOLD.parent / name, split="all")["flags"]
+    low = {flag: flags[flag]["f1"] for flag, floor in floors.items() if flags[flag]["f1"] < floor}
+    assert not low, f"mission-flag F1 below {floors} on data/{name}: {low}"
