@@ -534,3 +534,14 @@ def test_a_spoken_email_address_teaches_the_first_name_but_not_a_filler_or_surna
 
     garbled = make_call([("agent", "the email please"), ("customer", "it's owen you know dot price at fastmail dot com")])
     assert not customer_names(garbled) & {"know", "price"}
+
+
+def test_no_tactic_is_counted_before_the_customer_says_they_are_leaving(analyzer):
+    # a promotion read out in the greeting pressures no one who is leaving (extra_566's opening questions were
+    # read as interrogation the same way); in the labelled calls no tactic turn came before the first request
+    card = score(analyzer, [
+        ("agent", "Good morning, Fetlock Bodywork, Dafydd speaking. Our spring rate is only available today, by the way. How can I help?"),
+        ("customer", "Ellen Rees, it's about Bramble. I'd like to cancel her plan, please."),
+        ("agent", "Of course, that's cancelled from today and you'll get an email."),
+    ])
+    assert not card.flag("pressure")

@@ -12,7 +12,7 @@ time from the ``save_attempt`` and ``customer_no`` findings produced here (see c
 
 from __future__ import annotations
 
-from coach.detectors.reason import learned_reason_questions, said_leaving
+from coach.detectors.reason import first_leaving_turn, learned_reason_questions, said_leaving
 from coach.detectors.registry import evidence, first_per_turn, model_evidence, register
 from coach.model import TACTICS, Finding, Role, Source
 
@@ -28,9 +28,14 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     def agent(m) -> bool:
         return turns[m.turn].role is not Role.CUSTOMER
 
+    # Retention tactics answer a customer who wants to leave: in the labelled calls none of 1,049 tactic turns
+    # came before the customer first asked to cancel or said why ("Who am I speaking with, and which horse is
+    # it about?" opens a call, it interrogates no one). Nothing earlier counts, when that turn was found.
+    opened = first_leaving_turn(ac, ctx)
+
     tactic_matches: dict[str, list] = {}
     for m in ac.by_prefix("tactic."):
-        if agent(m):
+        if agent(m) and m.turn > opened:
             tactic_matches.setdefault(m.label.split(".", 1)[1], []).append(m)
 
     labels_by_turn: dict[int, set[str]] = {}
@@ -61,7 +66,7 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     ):
         for m in ac.by_label(mention):
             context = labels_by_turn.get(m.turn, set())
-            if agent(m) and needs_all <= context and (not needs_any or needs_any & context):
+            if agent(m) and m.turn > opened and needs_all <= context and (not needs_any or needs_any & context):
                 tactic_matches.setdefault(tactic, []).append(m)
 
     findings = [
@@ -80,7 +85,7 @@ def detect_pressure(ac, ctx) -> list[Finding]:
         if not any(f.name == label for f in findings):
             # the same handover rule as for the phrases ("those go through Renata, let me transfer you"), and
             # a fee disclosed as not applying ("you're well past that, no termination fee applies") threatens nothing
-            skip = {"refusal_to_cancel": handed_over, "penalty_threat": waived}.get(name, set())
+            skip = {"refusal_to_cancel": handed_over, "penalty_threat": waived}.get(name, set()) | set(range(opened + 1))
             hits = model_evidence(ac, ctx, label, f"the {label} model flagged this turn", skip=skip)
             if hits:
                 findings.append(Finding(label, tuple(hits)))

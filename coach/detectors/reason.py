@@ -117,14 +117,20 @@ def said_leaving(ac) -> list[int]:
     ]
 
 
+def first_leaving_turn(ac, ctx) -> int:
+    """The first customer turn that asks to cancel or says why they leave (phrases or the cancel-request
+    model); -1 when none was found, so that nothing is second-guessed on a call where the request was missed."""
+    turns = ac.call.turns
+    leaving = said_leaving(ac)
+    leaving += [t for t, label, p in ac.model_scores if label == "cancel_request" and p >= ctx.model_thresholds.get(label, 1.01) and turns[t].role is Role.CUSTOMER]
+    return min(leaving, default=-1)
+
+
 def learned_reason_questions(ac, ctx, skip=frozenset()) -> list:
     """Turns the reason-question model recognised that can be one. The model reads words, not form or
     order: "you'd have to ask the manager." asks nothing, and "What can I do for you today?" before the
     customer has said they are leaving cannot ask why they are leaving."""
-    turns = ac.call.turns
-    leaving = said_leaving(ac)
-    leaving += [t for t, label, p in ac.model_scores if label == "cancel_request" and p >= ctx.model_thresholds.get(label, 1.01) and turns[t].role is Role.CUSTOMER]
-    first = min(leaving, default=-1)  # no request found at all: do not second-guess the model
+    first = first_leaving_turn(ac, ctx)
     note = "the reason-question model recognised a question about why they are leaving"
     return [e for e in model_evidence(ac, ctx, "reason_question", note, skip=skip) if ac.asks(e.turn) and e.turn > first]
 
