@@ -11,9 +11,9 @@ from coach.evaluate import MISSION_FLAGS, evaluate, load_gold
 GOLD = Path(__file__).resolve().parent.parent / "data" / "gold"
 # Regression floors on the gold test split (45 calls: 15 dealt, 30 added blind): the figures measured with the
 # shipped models (README, Accuracy: missing_gratitude 0.95, reason_not_asked 0.92, why_leaving_unanswered
-# 0.67, pressure 0.86) less about one call, so a change that makes the detectors worse fails CI. The issue's
+# 0.80, pressure 0.86) less about one call, so a change that makes the detectors worse fails CI. The issue's
 # target is 0.90 for every mission flag; on this split two of the four do not reach it yet.
-MISSION_F1_FLOORS = {"missing_gratitude": 0.91, "reason_not_asked": 0.88, "why_leaving_unanswered": 0.50, "pressure": 0.82}
+MISSION_F1_FLOORS = {"missing_gratitude": 0.91, "reason_not_asked": 0.88, "why_leaving_unanswered": 0.66, "pressure": 0.82}
 
 
 def test_gold_labels_load_and_align_with_the_turns_coach_reads():
