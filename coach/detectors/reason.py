@@ -158,8 +158,13 @@ def _reason_stated(ac, ctx, first_ask: int | None):
     # A disputed fee or contract term is what the customer objects to, not why they leave (see reason.dispute):
     # a bare "because" in it ("because nobody told me about any eighty five dollars") explains the objection.
     disputed = {m.turn for m in ac.by_label("dispute")}
+    cue_turns = _cue_turns(ac, ctx, first_ask)
     for m in ac.matches:
-        if m.label.startswith("reason.") and m.label != "reason.declined" and not m.negated and turns[m.turn].role is not Role.AGENT:
+        if m.negated or turns[m.turn].role is Role.AGENT:
+            continue
+        if m.label == "reason_cue" and m.turn in cue_turns and m.turn not in disputed:
+            by_turn.setdefault(m.turn, []).append(m)
+        elif m.label.startswith("reason.") and m.label != "reason.declined":
             if m.label == "reason.other" and m.turn in disputed:
                 continue
             by_turn.setdefault(m.turn, []).append(m)
@@ -173,8 +178,8 @@ def _reason_stated(ac, ctx, first_ask: int | None):
     if by_turn and not (model_hits and model_hits[0][0] < min(by_turn)):
         turn = min(by_turn)
         matches = by_turn[turn]
-        category = min((m.label.split(".", 1)[1] for m in matches), key=_priority)
-        best = next(m for m in matches if m.label == f"reason.{category}")
+        category = min((_category(m) for m in matches), key=_priority)
+        best = next(m for m in matches if _category(m) == category)
         return category, turn, evidence(ac, best, note=f'reason: {category.replace("_", " ")} (matched "{best.span}")')
     if model_hits:
         turn, label, p = model_hits[0]
@@ -192,6 +197,21 @@ def _reason_stated(ac, ctx, first_ask: int | None):
             return None
         return "other", turn.index, evidence(ac, turn.index, note="reason: other (the customer's answer to the reason question)")
     return None
+
+
+def _category(match) -> str:
+    return "other" if match.label == "reason_cue" else match.label.split(".", 1)[1]
+
+
+def _cue_turns(ac, ctx, first_ask: int | None) -> set[int]:
+    """Where a bare "because" gives a reason: in a turn that asks to cancel, or in the answer to the reason
+    question. Elsewhere it explains something else (see reason.because)."""
+    turns = ac.call.turns
+    cue = {m.turn for m in ac.matches if m.label == "cancel_request" and not m.negated}
+    cue |= {t for t, label, p in ac.model_scores if label == "cancel_request" and p >= ctx.model_thresholds.get(label, 1.01)}
+    if first_ask is not None:
+        cue.add(next((t.index for t in turns[first_ask + 1 :] if t.role is Role.CUSTOMER), -1))
+    return cue
 
 
 def _statements(text: str) -> str:
