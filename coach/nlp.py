@@ -27,9 +27,22 @@ def _load_language() -> dict:
 
     import yaml
 
+    from coach.errors import PatternError
     from coach.rules import YAML_LOADER
 
-    return yaml.load(resources.files("coach.patterns").joinpath("language.yaml").read_text(encoding="utf-8"), Loader=YAML_LOADER)
+    path = resources.files("coach.patterns").joinpath("language.yaml")
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+    # YAML reads a bare no, yes, on or off as a boolean: "no" sat in the negator list as False for months.
+    problems = [
+        f"{key}: {word!r} is not a word (YAML read it as {type(word).__name__}; quote it)"
+        for key, words in data.items()
+        if isinstance(words, list)
+        for word in words
+        if not isinstance(word, str)
+    ]
+    if problems:
+        raise PatternError(str(path), None, None, problems)
+    return data
 
 
 _LANGUAGE = _load_language()
@@ -82,6 +95,7 @@ _VERIFICATION = re.compile(r"\b(?:" + "|".join(map(re.escape, _LANGUAGE["verific
 UNLESS = "#unless"
 LOWER = SENT_START = None  # spaCy attribute ids, imported with spaCy when a Pipeline is built
 NEGATION_WINDOW = 6  # tokens before a match searched for a negator ("i am not going to say you will lose...")
+NO_WINDOW = 3  # "no" negates only this close: "no [early termination] fee"
 
 
 @dataclass(frozen=True)
@@ -253,6 +267,10 @@ def _preceded_by(lowers: Sequence[str], start: int, sent_start: int, words: froz
         if token in _BOUNDARY:
             return False
         if token in words and not (i + 1 < len(lowers) and lowers[i + 1] in _NOT_NEGATING_NEXT):
-            return True
+            # "no" negates the noun right after it ("there's no export feature", "no early termination fee");
+            # further away it is the spoken "No," that starts a new clause ("no twenty nine is still double
+            # just turn the renewals off"), which speech-to-text leaves unpunctuated.
+            if token != "no" or start - i <= NO_WINDOW:
+                return True
         i -= 1
     return False

@@ -52,7 +52,13 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     # till the end of November to grab anything") informs; the same words alone are the scare.
     if "fear_of_loss" in tactic_matches:
         helped = {turn for turn, labels in labels_by_turn.items() if "help_with_exit" in labels}
-        kept = [m for m in tactic_matches["fear_of_loss"] if not (m.rule == "tactic.fear_of_loss.deletion" and m.turn in helped)]
+        # the deletion words may also be read as a bare loss ("gone for good"): the same words, the same excuse
+        informing = [(m.turn, m.sentence, m.span) for m in tactic_matches["fear_of_loss"] if m.rule == "tactic.fear_of_loss.deletion" and m.turn in helped]
+        kept = [
+            m
+            for m in tactic_matches["fear_of_loss"]
+            if not any(t == m.turn and sentence == m.sentence and (span in m.span or m.span in span) for t, sentence, span in informing)
+        ]
         tactic_matches["fear_of_loss"] = kept
 
     # Mentions that become tactics only with leverage in the same turn. A fee is a threat when it is the cost
@@ -66,6 +72,9 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     ):
         for m in ac.by_label(mention):
             context = labels_by_turn.get(m.turn, set())
+            # "...and there's no cancellation fee" says the fee does not apply: nothing to threaten with
+            if tactic == "penalty_threat" and "fee_waived" in context:
+                continue
             if agent(m) and m.turn > opened and needs_all <= context and (not needs_any or needs_any & context):
                 tactic_matches.setdefault(tactic, []).append(m)
 
