@@ -545,3 +545,27 @@ def test_no_tactic_is_counted_before_the_customer_says_they_are_leaving(analyzer
         ("agent", "Of course, that's cancelled from today and you'll get an email."),
     ])
     assert not card.flag("pressure")
+
+
+def test_the_guilt_model_is_not_trusted_on_thanks_for_the_customers_years(pipeline):
+    """Thanks for years of custom reads to the guilt model like "after all these years"; in the labelled
+    calls no turn the gratitude patterns recognise was ever guilt. The same model hit elsewhere counts."""
+    from dataclasses import replace
+
+    from coach.detectors import run_detectors
+    from coach.detectors.registry import DetectorContext
+
+    call = make_call(
+        [
+            CANCEL,
+            ("agent", "Done, it's cancelled. And thank you for your loyalty all these years, it kept a small shop like ours going."),
+            ("customer", "Thanks."),
+            ("agent", "Well, that is your choice to make, I suppose."),
+        ]
+    )
+    ac = pipeline.analyze([call])[0]
+    ctx = DetectorContext(model_thresholds={"tactic.guilt_or_shame": 0.5})
+    ac = replace(ac, model_scores=((1, "tactic.guilt_or_shame", 0.8),))
+    assert "tactic.guilt_or_shame" not in {f.name for f in run_detectors(ac, ctx)}
+    ac = replace(ac, model_scores=((3, "tactic.guilt_or_shame", 0.8),))
+    assert "tactic.guilt_or_shame" in {f.name for f in run_detectors(ac, ctx)}

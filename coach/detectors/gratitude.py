@@ -14,6 +14,25 @@ from coach.model import Finding, Role
 
 @register("gratitude", produces=("gratitude", "near_miss.gratitude"))
 def detect_gratitude(ac, ctx) -> list[Finding]:
+    found = _gratitude(ac, ctx)
+    if found:
+        return [found]
+    courtesy = first_per_turn(m for m in ac.by_label("courtesy_thanks") if ac.turn(m.turn).role is Role.AGENT)
+    if not courtesy:
+        return []
+    # The latest courtesy thanks is the closest candidate: goodbyes are where gratitude belongs.
+    closest = courtesy[-1]
+    note = f'closest candidate: "{closest.span}" is courtesy, not thanks for their business, loyalty or tenure'
+    return [Finding("near_miss.gratitude", (evidence(ac, closest, note=note),))]
+
+
+def gratitude_turns(ac, ctx) -> set[int]:
+    """The agent turns that sincerely thank the customer for their business (patterns or the model)."""
+    found = _gratitude(ac, ctx)
+    return {e.turn for e in found.evidence} if found else set()
+
+
+def _gratitude(ac, ctx) -> Finding | None:
     sarcastic = {(m.turn, m.sentence) for m in ac.by_label("sarcasm")}
     hits = [m for m in ac.by_label("gratitude") if (m.turn, m.sentence) not in sarcastic and ac.turn(m.turn).role is not Role.CUSTOMER]
     # Appreciation and tenure in the same agent turn ("five years is a long time to trust us, and I really
@@ -29,11 +48,5 @@ def detect_gratitude(ac, ctx) -> list[Finding]:
     sarcastic_turns = {turn for turn, _ in sarcastic}
     learned = model_evidence(ac, ctx, "gratitude", "the gratitude model recognised thanks for their business", skip=model_turns | sarcastic_turns)
     if found or learned:
-        return [Finding("gratitude", (found[0].evidence if found else ()) + tuple(learned))]
-    courtesy = first_per_turn(m for m in ac.by_label("courtesy_thanks") if ac.turn(m.turn).role is Role.AGENT)
-    if not courtesy:
-        return []
-    # The latest courtesy thanks is the closest candidate: goodbyes are where gratitude belongs.
-    closest = courtesy[-1]
-    note = f'closest candidate: "{closest.span}" is courtesy, not thanks for their business, loyalty or tenure'
-    return [Finding("near_miss.gratitude", (evidence(ac, closest, note=note),))]
+        return Finding("gratitude", (found[0].evidence if found else ()) + tuple(learned))
+    return None

@@ -12,6 +12,7 @@ time from the ``save_attempt`` and ``customer_no`` findings produced here (see c
 
 from __future__ import annotations
 
+from coach.detectors.gratitude import gratitude_turns
 from coach.detectors.reason import first_leaving_turn, learned_reason_questions, said_leaving
 from coach.detectors.registry import evidence, first_per_turn, model_evidence, register
 from coach.model import TACTICS, Finding, Role, Source
@@ -89,12 +90,16 @@ def detect_pressure(ac, ctx) -> list[Finding]:
 
     handed_over = {turn for turn, labels in labels_by_turn.items() if "legit_transfer" in labels}
     waived = {turn for turn, labels in labels_by_turn.items() if "fee_waived" in labels}
+    # Thanks for eleven winters of custom reads to the guilt model like "after all these years": in the
+    # labelled calls no turn the gratitude patterns recognised was ever guilt (0 of 208).
+    grateful = gratitude_turns(ac, ctx)
     for name in TACTICS:
         label = f"tactic.{name}"
         if not any(f.name == label for f in findings):
             # the same handover rule as for the phrases ("those go through Renata, let me transfer you"), and
             # a fee disclosed as not applying ("you're well past that, no termination fee applies") threatens nothing
-            skip = {"refusal_to_cancel": handed_over, "penalty_threat": waived}.get(name, set()) | set(range(opened + 1))
+            vetoed = {"refusal_to_cancel": handed_over, "penalty_threat": waived, "guilt_or_shame": grateful}
+            skip = vetoed.get(name, set()) | set(range(opened + 1))
             hits = model_evidence(ac, ctx, label, f"the {label} model flagged this turn", skip=skip)
             if hits:
                 findings.append(Finding(label, tuple(hits)))
