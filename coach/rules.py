@@ -208,6 +208,32 @@ def _line_numbers(text: str) -> list[int]:
     return []
 
 
+def duplicate_key(text: str) -> tuple[str, int] | None:
+    """The first key given twice in one mapping, with its 1-based line, or None.
+
+    YAML keeps the last of two equal keys without a word: a second ``unless:`` in one rule silently threw
+    the first list away for months.
+    """
+    try:
+        root = yaml.compose(text, Loader=YAML_LOADER)
+    except yaml.YAMLError:
+        return None
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        return key.value, key.start_mark.line + 1
+                    seen.add(key.value)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
 def parse_rules(text: str, path: str) -> list[Rule]:
     """Parse one pattern file. Collects every problem in the file and raises one PatternError."""
     try:
@@ -215,6 +241,9 @@ def parse_rules(text: str, path: str) -> list[Rule]:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         raise PatternError(path, mark.line + 1 if mark else None, None, f"not valid YAML ({getattr(e, 'problem', e)})") from None
+    duplicate = duplicate_key(text)
+    if duplicate is not None:
+        raise PatternError(path, duplicate[1], None, f"key {duplicate[0]!r} given twice in one mapping (YAML would keep only the last)")
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise PatternError(path, 1, None, "expected a mapping with a 'rules' list")
     defaults = data.get("defaults") or {}

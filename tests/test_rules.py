@@ -72,6 +72,24 @@ def test_bad_pattern_file_names_file_line_and_rule():
     assert "needs at least one example" in message
 
 
+def test_a_key_given_twice_in_one_rule_is_an_error_naming_its_line():
+    # YAML keeps the last of two equal keys: a second `unless:` once silently dropped the first list.
+    text = ("rules:\n  - id: a.rule\n    label: x\n    unless: ['hello there']\n    patterns: ['hello']\n"
+            "    unless: ['hello you']\n    examples: ['hello']\n")
+    with pytest.raises(PatternError, match=r"^p\.yaml:6: key 'unless' given twice"):
+        parse_rules(text, "p.yaml")
+
+
+def test_the_shipped_pattern_and_rubric_files_give_no_key_twice():
+    from pathlib import Path
+
+    from coach.rules import duplicate_key
+
+    files = sorted((Path(__file__).parent.parent / "coach").rglob("*.yaml"))
+    assert files
+    assert {str(f): duplicate_key(f.read_text(encoding="utf-8")) for f in files} == {str(f): None for f in files}
+
+
 def test_invalid_yaml_in_pattern_file_names_the_line():
     with pytest.raises(PatternError, match=r"^p\.yaml:\d+: not valid YAML"):
         parse_rules("rules:\n  - id: a\n    label: [unclosed\n", "p.yaml")
