@@ -569,3 +569,27 @@ def test_the_guilt_model_is_not_trusted_on_thanks_for_the_customers_years(pipeli
     assert "tactic.guilt_or_shame" not in {f.name for f in run_detectors(ac, ctx)}
     ac = replace(ac, model_scores=((3, "tactic.guilt_or_shame", 0.8),))
     assert "tactic.guilt_or_shame" in {f.name for f in run_detectors(ac, ctx)}
+
+
+def test_the_arguing_model_is_not_trusted_on_an_agent_siding_with_the_customer(pipeline):
+    """"Honestly, you're right" reads to the arguing model like "I understand, but..."; in the labelled calls
+    no agent turn that agreed without turning it round was arguing. Agreement with a "but" still counts."""
+    from dataclasses import replace
+
+    from coach.detectors import run_detectors
+    from coach.detectors.registry import DetectorContext
+
+    call = make_call(
+        [
+            CANCEL,
+            ("agent", "Honestly, you're right. Three weeks without heating in January isn't acceptable."),
+            ("customer", "So can you just cancel it?"),
+            ("agent", "You're right, but the engineer did come out twice, so it wasn't three weeks of nothing."),
+        ]
+    )
+    ac = pipeline.analyze([call])[0]
+    ctx = DetectorContext(model_thresholds={"tactic.arguing": 0.5})
+    ac = replace(ac, model_scores=((1, "tactic.arguing", 0.8),))
+    assert "tactic.arguing" not in {f.name for f in run_detectors(ac, ctx)}
+    ac = replace(ac, model_scores=((3, "tactic.arguing", 0.8),))
+    assert "tactic.arguing" in {f.name for f in run_detectors(ac, ctx)}

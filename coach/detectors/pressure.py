@@ -12,14 +12,19 @@ time from the ``save_attempt`` and ``customer_no`` findings produced here (see c
 
 from __future__ import annotations
 
+import re
+
 from coach.detectors.gratitude import gratitude_turns
 from coach.detectors.reason import first_leaving_turn, learned_reason_questions, said_leaving
 from coach.detectors.registry import evidence, first_per_turn, model_evidence, register
 from coach.model import TACTICS, Finding, Role, Source
+from coach.nlp import normalize
 
 REASON_QUESTIONS_AFTER_REASON = 2  # asking why this many times after a reason was given is interrogation
 REASON_QUESTIONS_IN_ALL = 3  # or this many times in one call
 QUESTION_BARRAGE = 3  # probing questions in one agent turn, once the customer has asked to cancel
+# words that turn agreement round into a case for staying ("you're right, but...")
+_CONTRAST = re.compile(r"\b(but|though|however|although|that said|still)\b")
 
 
 @register("pressure", produces=tuple(f"tactic.{t}" for t in TACTICS if t != "repeated_save_attempts") + ("save_attempt", "customer_no"))
@@ -93,12 +98,16 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     # Thanks for eleven winters of custom reads to the guilt model like "after all these years": in the
     # labelled calls no turn the gratitude patterns recognised was ever guilt (0 of 208).
     grateful = gratitude_turns(ac, ctx)
+    # Siding with the customer ("honestly, you're right, that isn't acceptable") reads to the arguing model like
+    # "I understand, but...": in the labelled calls no agent turn that agreed without turning it round was arguing
+    # (0 of 118).
+    agreeing = {m.turn for m in ac.by_label("agreement") if agent(m) and not _CONTRAST.search(normalize(turns[m.turn].text).lower())}
     for name in TACTICS:
         label = f"tactic.{name}"
         if not any(f.name == label for f in findings):
             # the same handover rule as for the phrases ("those go through Renata, let me transfer you"), and
             # a fee disclosed as not applying ("you're well past that, no termination fee applies") threatens nothing
-            vetoed = {"refusal_to_cancel": handed_over, "penalty_threat": waived, "guilt_or_shame": grateful}
+            vetoed = {"refusal_to_cancel": handed_over, "penalty_threat": waived, "guilt_or_shame": grateful, "arguing": agreeing}
             skip = vetoed.get(name, set()) | set(range(opened + 1))
             hits = model_evidence(ac, ctx, label, f"the {label} model flagged this turn", skip=skip)
             if hits:
