@@ -593,3 +593,15 @@ def test_the_arguing_model_is_not_trusted_on_an_agent_siding_with_the_customer(p
     assert "tactic.arguing" not in {f.name for f in run_detectors(ac, ctx)}
     ac = replace(ac, model_scores=((3, "tactic.arguing", 0.8),))
     assert "tactic.arguing" in {f.name for f in run_detectors(ac, ctx)}
+
+
+def test_an_arguing_phrase_inside_agreement_without_a_but_is_not_arguing(analyzer):
+    card = score(analyzer, [
+        ("customer", "I'd like to cancel. All my scopists moved to the other platform and I'm fighting file conversions every week."),
+        ("agent", "That makes complete sense. If everyone's on one platform, fighting conversions every week just isn't worth it."),
+        ("customer", "Exactly."),
+        ("agent", "That makes sense, but honestly their platform just isn't as good, it's really not worth it."),
+    ])
+    arguing = card.verdict("no_pressure")
+    assert card.flag("pressure")
+    assert [e.turn for e in arguing.evidence] == [3]

@@ -39,9 +39,15 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     # it about?" opens a call, it interrogates no one). Nothing earlier counts, when that turn was found.
     opened = first_leaving_turn(ac, ctx)
 
+    # Siding with the customer ("honestly, you're right, that isn't acceptable"; "that makes complete sense,
+    # fighting file conversions every week just isn't worth it") reads to the arguing model like "I understand,
+    # but..." and can carry an arguing phrase: in the labelled calls no agent turn that agreed without turning
+    # it round was arguing (0 of 118).
+    agreeing = {m.turn for m in ac.by_label("agreement") if agent(m) and not _CONTRAST.search(normalize(turns[m.turn].text).lower())}
+
     tactic_matches: dict[str, list] = {}
     for m in ac.by_prefix("tactic."):
-        if agent(m) and m.turn > opened:
+        if agent(m) and m.turn > opened and not (m.label == "tactic.arguing" and m.turn in agreeing):
             tactic_matches.setdefault(m.label.split(".", 1)[1], []).append(m)
 
     labels_by_turn: dict[int, set[str]] = {}
@@ -98,10 +104,6 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     # Thanks for eleven winters of custom reads to the guilt model like "after all these years": in the
     # labelled calls no turn the gratitude patterns recognised was ever guilt (0 of 208).
     grateful = gratitude_turns(ac, ctx)
-    # Siding with the customer ("honestly, you're right, that isn't acceptable") reads to the arguing model like
-    # "I understand, but...": in the labelled calls no agent turn that agreed without turning it round was arguing
-    # (0 of 118).
-    agreeing = {m.turn for m in ac.by_label("agreement") if agent(m) and not _CONTRAST.search(normalize(turns[m.turn].text).lower())}
     for name in TACTICS:
         label = f"tactic.{name}"
         if not any(f.name == label for f in findings):
