@@ -120,6 +120,25 @@ def test_short_how_come_counts_only_after_a_cancel_request(analyzer):
     assert score(analyzer, [("agent", "How come the weather is so nice?"), CANCEL]).flag("reason_not_asked")
 
 
+def test_a_short_what_happened_after_verification_turns_still_asks_the_reason(analyzer):
+    # the customer asked to cancel, gave their serial number, and has not said why yet
+    card = score(analyzer, [
+        ("customer", "Hi, I want to end the forklift lease. Get it off my lot."),
+        ("agent", "Okay. I'm going to need the serial off the unit."),
+        ("customer", "It's 8FGU32, then six, one, one, zero, four."),
+        ("agent", "Got it, thanks Gary. So what's the story there?"),
+    ])  # fmt: skip
+    assert not card.flag("reason_not_asked")
+    # once a reason is on the table, "what happened?" is about something else
+    card = score(analyzer, [
+        ("customer", "Hi, I want to cancel, it's too expensive for us now."),
+        ("agent", "Understood. I see a failed payment on the fourth."),
+        ("customer", "Yes, the card expired."),
+        ("agent", "Ah, what happened?"),
+    ])  # fmt: skip
+    assert card.flag("reason_not_asked")
+
+
 def test_volunteered_reason_is_stated_but_not_asked(analyzer):
     card = score(analyzer, [("customer", "I need to cancel, we're moving to Portugal next month."), ("agent", "Oh, Portugal, how lovely! I'll take care of it.")])
     assert card.flag("reason_not_asked")
@@ -271,6 +290,17 @@ def test_offers_after_a_clear_no_beyond_the_policy_are_repeated_save_attempts(an
     assert card.pressure_tactics == ("repeated_save_attempts",)
     assert card.verdict("no_pressure").outcome.value == "missed"
     assert card.score <= 59
+
+
+def test_a_no_to_anything_else_is_not_a_no_to_the_come_back_perk_before_it(analyzer):
+    card = score(analyzer, [
+        CANCEL,
+        ("agent", "I can offer you 20% off for six months."),
+        ("customer", "No thanks, I just want to cancel."),
+        ("agent", "Done, your account is cancelled. If you ever come back we'd waive the joining fee for you. Anything else I can help with?"),
+        ("customer", "No, that's all."),
+    ])  # fmt: skip
+    assert not card.flag("pressure")
 
 
 def test_allowed_save_offers_comes_from_the_rubric(analyzer):

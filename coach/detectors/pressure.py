@@ -128,11 +128,15 @@ def detect_pressure(ac, ctx) -> list[Finding]:
         attempts.sort(key=lambda e: e.turn)
         findings.append(Finding("save_attempt", tuple(attempts), str(len(attempts))))
     offered = {e.turn for e in attempts}
-    said_no = [m for m in ac.matches if m.label in ("refusal", "cancel_request") and not m.negated and turns[m.turn].role is not Role.AGENT]
+    # "No, this is all" answers "anything else I can help with?", not the come-back perk before it ("if the money
+    # side ever changes, we'd waive the joining fee for you. Anything else I can help with tonight?").
+    closing = {m.turn for m in ac.by_label("anything_else") if agent(m)}
+    answers_closing = {t.index for t in turns if t.role is Role.CUSTOMER and _previous_agent_turn(turns, t.index) in closing}
+    said_no = [m for m in ac.matches if m.label in ("refusal", "cancel_request") and not m.negated and turns[m.turn].role is not Role.AGENT and m.turn not in answers_closing]
     said_no += [m for m in ac.by_label("refusal_soft") if turns[m.turn].role is not Role.AGENT and _previous_agent_turn(turns, m.turn) in offered]
     nos = [evidence(ac, m) for m in first_per_turn(said_no)]
     for label, note in (("refusal", "the refusal model recognised a no"), ("cancel_request", "the cancel-request model recognised a request to cancel")):
-        nos += model_evidence(ac, ctx, label, note, role=Role.CUSTOMER, skip={e.turn for e in nos})
+        nos += model_evidence(ac, ctx, label, note, role=Role.CUSTOMER, skip={e.turn for e in nos} | answers_closing)
     if nos:
         nos.sort(key=lambda e: e.turn)
         findings.append(Finding("customer_no", tuple(nos), str(len(nos))))
