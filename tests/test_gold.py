@@ -11,9 +11,9 @@ from coach.evaluate import MISSION_FLAGS, evaluate, load_gold
 GOLD = Path(__file__).resolve().parent.parent / "data" / "gold"
 # Regression floors on the gold test split (45 calls: 15 dealt, 30 added blind): the figures measured with the
 # shipped models (README, Accuracy: missing_gratitude 0.95, reason_not_asked 0.92, why_leaving_unanswered
-# 0.80, pressure 0.86) less about one call, so a change that makes the detectors worse fails CI. The issue's
-# target is 0.90 for every mission flag; on this split two of the four do not reach it yet.
-MISSION_F1_FLOORS = {"missing_gratitude": 0.91, "reason_not_asked": 0.88, "why_leaving_unanswered": 0.66, "pressure": 0.82}
+# 0.80, pressure 0.90) less about one call, so a change that makes the detectors worse fails CI. The issue's
+# target is 0.90 for every mission flag; on this split why_leaving_unanswered (3 positives) does not reach it yet.
+MISSION_F1_FLOORS = {"missing_gratitude": 0.91, "reason_not_asked": 0.88, "why_leaving_unanswered": 0.66, "pressure": 0.86}
 
 
 def test_gold_labels_load_and_align_with_the_turns_coach_reads():
@@ -70,10 +70,13 @@ def test_appending_calls_never_moves_a_dealt_call():
 # - fresh4: gratitude and the reason question measured 1.00 and are held at the bar; pressure (0.82: three calls
 #   whose only tactic is a soft second offer were missed) gets a floor a call below; why_leaving_unanswered has
 #   one positive, too few for one.
+# - fresh5: gratitude (0.96), the reason question (1.00) and pressure (0.96) held at the bar; it has no call
+#   without a reason, so why_leaving_unanswered has nothing to measure.
 BLIND_SET_FLOORS = {
     "fresh2": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90},
     "fresh3": {"missing_gratitude": 0.90, "why_leaving_unanswered": 0.90, "reason_not_asked": 0.75, "pressure": 0.75},
     "fresh4": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.75},
+    "fresh5": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90},
 }
 
 
