@@ -18,7 +18,6 @@ from coach.detectors.gratitude import gratitude_turns
 from coach.detectors.reason import first_leaving_turn, learned_reason_questions, said_leaving
 from coach.detectors.registry import evidence, first_per_turn, model_evidence, register
 from coach.model import TACTICS, Finding, Role, Source
-from coach.nlp import normalize
 
 REASON_QUESTIONS_AFTER_REASON = 2  # asking why this many times after a reason was given is interrogation
 REASON_QUESTIONS_IN_ALL = 3  # or this many times in one call
@@ -43,7 +42,7 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     # fighting file conversions every week just isn't worth it") reads to the arguing model like "I understand,
     # but..." and can carry an arguing phrase: in the labelled calls no agent turn that agreed without turning
     # it round was arguing (0 of 118).
-    agreeing = {m.turn for m in ac.by_label("agreement") if agent(m) and not _CONTRAST.search(normalize(turns[m.turn].text).lower())}
+    agreeing = {m.turn for m in ac.by_label("agreement") if agent(m) and not _CONTRAST.search(ac.normalized[m.turn])}
 
     tactic_matches: dict[str, list] = {}
     for m in ac.by_prefix("tactic."):

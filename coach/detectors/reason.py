@@ -76,7 +76,8 @@ def detect_reason(ac, ctx) -> list[Finding]:
     turns = ac.call.turns
     customer_no = {m.turn for m in ac.matches if m.label in ("cancel_request", "refusal") and not m.negated}
     asked = list(ac.by_label("reason_question"))
-    asked += [m for m in ac.by_label("reason_question_short") if _previous_customer_turn(turns, m.turn) in customer_no or _opens_the_why(ac, ctx, m)]
+    opened = first_leaving_turn(ac, ctx)
+    asked += [m for m in ac.by_label("reason_question_short") if _previous_customer_turn(turns, m.turn) in customer_no or _opens_the_why(ac, opened, m)]
     asked = [m for m in first_per_turn(asked) if turns[m.turn].role is not Role.CUSTOMER]
     ask_evidence = [evidence(ac, m) for m in asked]
     asked_turns = {m.turn for m in asked}
@@ -139,10 +140,10 @@ def learned_reason_questions(ac, ctx, skip=frozenset()) -> list:
 _OPEN_WHY = frozenset({"how come", "what happened", "what changed", "what is the story", "what is the backstory", "whatever for"})
 
 
-def _opens_the_why(ac, ctx, m) -> bool:
+def _opens_the_why(ac, opened: int, m) -> bool:
     """A short "how come?" asked after a few verification turns ("Got it, thanks Gary. So what's the story
-    there?"): the customer has said they are leaving, has given no reason yet, and the agent asks."""
-    opened = first_leaving_turn(ac, ctx)
+    there?"): the customer has said they are leaving (at turn ``opened``), has given no reason yet, and the agent
+    asks."""
     if m.span not in _OPEN_WHY or opened < 0 or m.turn <= opened or not ac.asks(m.turn):
         return False
     turns = ac.call.turns
