@@ -577,52 +577,42 @@ def test_no_tactic_is_counted_before_the_customer_says_they_are_leaving(analyzer
     assert not card.flag("pressure")
 
 
-def test_the_guilt_model_is_not_trusted_on_thanks_for_the_customers_years(pipeline):
-    """Thanks for years of custom reads to the guilt model like "after all these years"; in the labelled
-    calls no turn the gratitude patterns recognise was ever guilt. The same model hit elsewhere counts."""
+def _findings_with_a_model_hit(pipeline, pairs, label, turn):
+    """Finding names when the model for ``label`` scores only ``turn`` (0.8 against a 0.5 threshold)."""
     from dataclasses import replace
 
     from coach.detectors import run_detectors
     from coach.detectors.registry import DetectorContext
 
-    call = make_call(
-        [
-            CANCEL,
-            ("agent", "Done, it's cancelled. And thank you for your loyalty all these years, it kept a small shop like ours going."),
-            ("customer", "Thanks."),
-            ("agent", "Well, that is your choice to make, I suppose."),
-        ]
-    )
-    ac = pipeline.analyze([call])[0]
-    ctx = DetectorContext(model_thresholds={"tactic.guilt_or_shame": 0.5})
-    ac = replace(ac, model_scores=((1, "tactic.guilt_or_shame", 0.8),))
-    assert "tactic.guilt_or_shame" not in {f.name for f in run_detectors(ac, ctx)}
-    ac = replace(ac, model_scores=((3, "tactic.guilt_or_shame", 0.8),))
-    assert "tactic.guilt_or_shame" in {f.name for f in run_detectors(ac, ctx)}
+    ac = pipeline.analyze([make_call(pairs)])[0]
+    ac = replace(ac, model_scores=((turn, label, 0.8),))
+    return {f.name for f in run_detectors(ac, DetectorContext(model_thresholds={label: 0.5}))}
+
+
+def test_the_guilt_model_is_not_trusted_on_thanks_for_the_customers_years(pipeline):
+    """Thanks for years of custom reads to the guilt model like "after all these years"; in the labelled
+    calls no turn the gratitude patterns recognise was ever guilt. The same model hit elsewhere counts."""
+    pairs = [
+        CANCEL,
+        ("agent", "Done, it's cancelled. And thank you for your loyalty all these years, it kept a small shop like ours going."),
+        ("customer", "Thanks."),
+        ("agent", "Well, that is your choice to make, I suppose."),
+    ]
+    assert "tactic.guilt_or_shame" not in _findings_with_a_model_hit(pipeline, pairs, "tactic.guilt_or_shame", 1)
+    assert "tactic.guilt_or_shame" in _findings_with_a_model_hit(pipeline, pairs, "tactic.guilt_or_shame", 3)
 
 
 def test_the_arguing_model_is_not_trusted_on_an_agent_siding_with_the_customer(pipeline):
     """"Honestly, you're right" reads to the arguing model like "I understand, but..."; in the labelled calls
     no agent turn that agreed without turning it round was arguing. Agreement with a "but" still counts."""
-    from dataclasses import replace
-
-    from coach.detectors import run_detectors
-    from coach.detectors.registry import DetectorContext
-
-    call = make_call(
-        [
-            CANCEL,
-            ("agent", "Honestly, you're right. Three weeks without heating in January isn't acceptable."),
-            ("customer", "So can you just cancel it?"),
-            ("agent", "You're right, but the engineer did come out twice, so it wasn't three weeks of nothing."),
-        ]
-    )
-    ac = pipeline.analyze([call])[0]
-    ctx = DetectorContext(model_thresholds={"tactic.arguing": 0.5})
-    ac = replace(ac, model_scores=((1, "tactic.arguing", 0.8),))
-    assert "tactic.arguing" not in {f.name for f in run_detectors(ac, ctx)}
-    ac = replace(ac, model_scores=((3, "tactic.arguing", 0.8),))
-    assert "tactic.arguing" in {f.name for f in run_detectors(ac, ctx)}
+    pairs = [
+        CANCEL,
+        ("agent", "Honestly, you're right. Three weeks without heating in January isn't acceptable."),
+        ("customer", "So can you just cancel it?"),
+        ("agent", "You're right, but the engineer did come out twice, so it wasn't three weeks of nothing."),
+    ]
+    assert "tactic.arguing" not in _findings_with_a_model_hit(pipeline, pairs, "tactic.arguing", 1)
+    assert "tactic.arguing" in _findings_with_a_model_hit(pipeline, pairs, "tactic.arguing", 3)
 
 
 def test_an_arguing_phrase_inside_agreement_without_a_but_is_not_arguing(analyzer):
