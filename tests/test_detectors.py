@@ -625,3 +625,16 @@ def test_an_arguing_phrase_inside_agreement_without_a_but_is_not_arguing(analyze
     arguing = card.verdict("no_pressure")
     assert card.flag("pressure")
     assert [e.turn for e in arguing.evidence] == [3]
+
+
+def test_the_gratitude_model_is_not_trusted_on_a_short_routine_thanks(pipeline):
+    """"Thank you for contacting us." scored 0.99 on the gratitude model in a blind call; a turn that short
+    whose thanks is for calling, holding or contacting says nothing more. A longer turn with a model hit counts."""
+    pairs = [
+        CANCEL,
+        ("agent", "Thank you for contacting us."),
+        ("customer", "Bye."),
+        ("agent", "Honestly it has meant a great deal having your family in the front row every Sunday."),
+    ]
+    assert "gratitude" not in _findings_with_a_model_hit(pipeline, pairs, "gratitude", 1)
+    assert "gratitude" in _findings_with_a_model_hit(pipeline, pairs, "gratitude", 3)

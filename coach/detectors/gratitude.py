@@ -32,6 +32,26 @@ def gratitude_turns(ac, ctx) -> set[int]:
     return {e.turn for e in found.evidence} if found else set()
 
 
+# A turn this short that is a routine thanks ("Thank you for contacting us.") says nothing more; the model still
+# scored one 0.99 on the word "thank" and "us". Longer turns are left to it: in the training calls 27 agent turns
+# with a routine thanks also thanked the customer for their years, all of them longer than this.
+ROUTINE_ONLY_MAX_WORDS = 8
+
+
+# "thank you for that" and "thanks for letting us..." can still be the real thing, so only these.
+_ROUTINE = frozenset({"calling", "holding", "waiting", "patience", "payment", "contacting", "reaching", "verifying", "confirming", "information", "info"})
+
+
+def _routine_only(ac) -> set[int]:
+    return {
+        m.turn
+        for m in ac.matches
+        if m.rule == "courtesy.thanks_for_routine"
+        and _ROUTINE & set(m.span.split())
+        and len(ac.normalized[m.turn].split()) <= ROUTINE_ONLY_MAX_WORDS
+    }
+
+
 def _gratitude(ac, ctx) -> Finding | None:
     sarcastic = {(m.turn, m.sentence) for m in ac.by_label("sarcasm")}
     hits = [m for m in ac.by_label("gratitude") if (m.turn, m.sentence) not in sarcastic and ac.turn(m.turn).role is not Role.CUSTOMER]
@@ -46,7 +66,9 @@ def _gratitude(ac, ctx) -> Finding | None:
     found = finding("gratitude", hits, ac)
     model_turns = {m.turn for m in hits}
     sarcastic_turns = {turn for turn, _ in sarcastic}
-    learned = model_evidence(ac, ctx, "gratitude", "the gratitude model recognised thanks for their business", skip=model_turns | sarcastic_turns)
+    learned = model_evidence(
+        ac, ctx, "gratitude", "the gratitude model recognised thanks for their business", skip=model_turns | sarcastic_turns | _routine_only(ac)
+    )
     if found or learned:
         return Finding("gratitude", (found[0].evidence if found else ()) + tuple(learned))
     return None
