@@ -638,3 +638,26 @@ def test_the_gratitude_model_is_not_trusted_on_a_short_routine_thanks(pipeline):
     ]
     assert "gratitude" not in _findings_with_a_model_hit(pipeline, pairs, "gratitude", 1)
     assert "gratitude" in _findings_with_a_model_hit(pipeline, pairs, "gratitude", 3)
+
+
+def test_a_past_problem_the_customer_says_was_put_right_is_not_their_reason(analyzer):
+    card = score(analyzer, [
+        ("customer", "Hello, I'm ringing to end the bell maintenance agreement for St Wilfrid's."),
+        ("agent", "Right. And why would the parish want to end it?"),
+        ("customer", "I'd rather not go into it. It's been decided."),
+        ("agent", "Is it the rope guide business in the autumn?"),
+        ("customer", "That was put right. Your man came back a second time and it's been fine since."),
+        ("agent", "Okay, I'll close it at the end of the month."),
+    ])
+    assert card.flag("why_leaving_unanswered")
+    assert not card.flag("reason_not_asked")
+
+
+def test_a_complaint_that_was_never_put_right_is_still_a_reason(analyzer):
+    card = score(analyzer, [
+        ("customer", "Hello, I'm ringing to end the bell maintenance agreement for St Wilfrid's."),
+        ("agent", "Right. And why would the parish want to end it?"),
+        ("customer", "The rope guide. It was supposedly fixed twice and it's broken again."),
+        ("agent", "Okay, I'll close it at the end of the month."),
+    ])
+    assert not card.flag("why_leaving_unanswered")

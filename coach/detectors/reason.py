@@ -176,9 +176,13 @@ def _reason_stated(ac, ctx, first_ask: int | None):
     # A disputed fee or contract term is what the customer objects to, not why they leave (see reason.dispute):
     # a bare "because" in it ("because nobody told me about any eighty five dollars") explains the objection.
     disputed = {m.turn for m in ac.by_label("dispute")}
+    # A past problem said to be put right is history, not a reason (see reason.resolved_problem): the model is
+    # not trusted on its turn, nor a phrase in its sentence ("Marco was out sick... but that all got sorted").
+    resolved = {(m.turn, m.sentence) for m in ac.by_label("resolved")}
+    resolved_turns = {turn for turn, _ in resolved}
     cue_turns = _cue_turns(ac, ctx, first_ask)
     for m in ac.matches:
-        if m.negated or turns[m.turn].role is Role.AGENT:
+        if m.negated or turns[m.turn].role is Role.AGENT or (m.turn, m.sentence) in resolved:
             continue
         if m.label == "reason_cue" and m.turn in cue_turns and m.turn not in disputed:
             by_turn.setdefault(m.turn, []).append(m)
@@ -189,7 +193,10 @@ def _reason_stated(ac, ctx, first_ask: int | None):
     model_hits = sorted(
         (turn, label, p)
         for turn, label, p in ac.model_scores
-        if label.startswith("reason.") and turns[turn].role is Role.CUSTOMER and p >= ctx.model_thresholds.get(label, 1.01) and turn not in disputed
+        if label.startswith("reason.")
+        and turns[turn].role is Role.CUSTOMER
+        and p >= ctx.model_thresholds.get(label, 1.01)
+        and turn not in disputed | resolved_turns
     )
     # The first reason given, whoever recognised it: a paraphrase the model caught at turn 5 comes before a
     # phrase matched at turn 9, and the agent's reply to it is what acknowledgement is looked for after.
