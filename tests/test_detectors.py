@@ -661,3 +661,16 @@ def test_a_complaint_that_was_never_put_right_is_still_a_reason(analyzer):
         ("agent", "Okay, I'll close it at the end of the month."),
     ])
     assert not card.flag("why_leaving_unanswered")
+
+
+def test_praise_of_what_the_customer_gave_in_a_thank_you_is_not_guilt(analyzer):
+    thanked = score(analyzer, [
+        CANCEL,
+        ("agent", "Done. And thank you for nine seasons on that plot. A society like ours is kept alive by folk like you."),
+    ])
+    pressed = score(analyzer, [
+        CANCEL,
+        ("agent", "You know the folk hour is pretty much kept alive by you and the credit union, right?"),
+    ])
+    assert "tactic.guilt_or_shame" not in names(thanked)
+    assert "tactic.guilt_or_shame" in names(pressed)

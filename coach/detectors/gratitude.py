@@ -9,7 +9,7 @@ looked at: rules for this label only run on agent turns.
 from __future__ import annotations
 
 from coach.detectors.registry import evidence, finding, first_per_turn, model_evidence, register
-from coach.model import Finding, Role
+from coach.model import Finding, Role, Source
 
 
 @register("gratitude", produces=("gratitude", "near_miss.gratitude"))
@@ -26,10 +26,11 @@ def detect_gratitude(ac, ctx) -> list[Finding]:
     return [Finding("near_miss.gratitude", (evidence(ac, closest, note=note),))]
 
 
-def gratitude_turns(ac, ctx) -> set[int]:
-    """The agent turns that sincerely thank the customer for their business (patterns or the model)."""
+def gratitude_turns(ac, ctx, by: Source | None = None) -> set[int]:
+    """The agent turns that sincerely thank the customer for their business (patterns or the model, or only
+    the one named by ``by``)."""
     found = _gratitude(ac, ctx)
-    return {e.turn for e in found.evidence} if found else set()
+    return {e.turn for e in found.evidence if by is None or e.by is by} if found else set()
 
 
 # A turn this short that is a routine thanks ("Thank you for contacting us.") says nothing more; the model still

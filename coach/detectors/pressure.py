@@ -44,10 +44,22 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     # it round was arguing (0 of 118).
     agreeing = {m.turn for m in ac.by_label("agreement") if agent(m) and not _CONTRAST.search(ac.normalized[m.turn])}
 
+    # Thanks for eleven winters of custom reads like "after all these years", and praise of what the customer
+    # gave ("a society like ours only keeps going because folk like you turn up") like guilt: in the labelled
+    # calls no turn the gratitude patterns recognised was ever guilt (0 of 208), so no guilt phrase counts
+    # there. The gratitude model is less sure of its ground ("I'd have thought a business that's been with us
+    # that long would at least give us the chance" is guilt it reads as thanks): its turns veto only the guilt
+    # model.
+    grateful = gratitude_turns(ac, ctx)
+    thanked_in_words = gratitude_turns(ac, ctx, by=Source.PATTERN)
+
     tactic_matches: dict[str, list] = {}
     for m in ac.by_prefix("tactic."):
-        if agent(m) and m.turn > opened and not (m.label == "tactic.arguing" and m.turn in agreeing):
-            tactic_matches.setdefault(m.label.split(".", 1)[1], []).append(m)
+        if not agent(m) or m.turn <= opened:
+            continue
+        if (m.label == "tactic.arguing" and m.turn in agreeing) or (m.label == "tactic.guilt_or_shame" and m.turn in thanked_in_words):
+            continue
+        tactic_matches.setdefault(m.label.split(".", 1)[1], []).append(m)
 
     labels_by_turn: dict[int, set[str]] = {}
     for m in ac.matches:
@@ -100,9 +112,6 @@ def detect_pressure(ac, ctx) -> list[Finding]:
 
     handed_over = {turn for turn, labels in labels_by_turn.items() if "legit_transfer" in labels}
     waived = {turn for turn, labels in labels_by_turn.items() if "fee_waived" in labels}
-    # Thanks for eleven winters of custom reads to the guilt model like "after all these years": in the
-    # labelled calls no turn the gratitude patterns recognised was ever guilt (0 of 208).
-    grateful = gratitude_turns(ac, ctx)
     for name in TACTICS:
         label = f"tactic.{name}"
         if not any(f.name == label for f in findings):
