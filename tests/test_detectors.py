@@ -674,3 +674,20 @@ def test_praise_of_what_the_customer_gave_in_a_thank_you_is_not_guilt(analyzer):
     ])
     assert "tactic.guilt_or_shame" not in names(thanked)
     assert "tactic.guilt_or_shame" in names(pressed)
+
+
+def test_an_answer_about_when_to_cancel_is_not_a_reason_for_leaving(analyzer):
+    timing = score(analyzer, [
+        ("customer", "Hi, I need to cancel my parking permit."),
+        ("agent", "Sure. And what's prompting the cancellation, if you don't mind me asking?"),
+        ("customer", "Well, it renews on the first, and I want it done before then, that's really the main thing."),
+        ("agent", "Okay, it's cancelled from today."),
+    ])
+    reason = score(analyzer, [
+        ("customer", "Hi, I need to cancel my parking permit."),
+        ("agent", "Sure. And what's prompting the cancellation, if you don't mind me asking?"),
+        ("customer", "My office moved across town, so I'm parking at the new building from now on."),
+        ("agent", "Okay, it's cancelled from today."),
+    ])
+    assert timing.flag("why_leaving_unanswered")
+    assert not reason.flag("why_leaving_unanswered")

@@ -111,13 +111,16 @@ def detect_pressure(ac, ctx) -> list[Finding]:
         findings.append(Finding("tactic.interrogation", tuple(interrogation)))
 
     handed_over = {turn for turn, labels in labels_by_turn.items() if "legit_transfer" in labels}
+    # Interrogation asks: a punctuated turn that asks nothing ("Right, but that's exactly who it matters for.")
+    # argues or pitches, whatever the model reads (in the labelled calls 5 such model hits, none interrogation).
+    statements = {t.index for t in turns if not ac.asks(t.index)}
     waived = {turn for turn, labels in labels_by_turn.items() if "fee_waived" in labels}
     for name in TACTICS:
         label = f"tactic.{name}"
         if not any(f.name == label for f in findings):
             # the same handover rule as for the phrases ("those go through Renata, let me transfer you"), and
             # a fee disclosed as not applying ("you're well past that, no termination fee applies") threatens nothing
-            vetoed = {"refusal_to_cancel": handed_over, "penalty_threat": waived, "guilt_or_shame": grateful, "arguing": agreeing}
+            vetoed = {"refusal_to_cancel": handed_over, "penalty_threat": waived, "guilt_or_shame": grateful, "arguing": agreeing, "interrogation": statements}
             skip = vetoed.get(name, set()) | set(range(opened + 1))
             hits = model_evidence(ac, ctx, label, f"the {label} model flagged this turn", skip=skip)
             if hits:

@@ -213,7 +213,8 @@ def _reason_stated(ac, ctx, first_ask: int | None):
     if first_ask is None:
         return None
     # Asked, but the answer matches no known category: a substantive answer is still a reason.
-    declined = {m.turn for m in ac.by_label("reason.declined")}
+    # "I want it done before it renews, that's the main thing" says why now, not why they leave.
+    declined = {m.turn for m in ac.by_label("reason.declined")} | {m.turn for m in ac.by_label("timing")}
     for turn in turns[first_ask + 1 :]:
         if turn.role is not Role.CUSTOMER:
             continue
