@@ -691,3 +691,20 @@ def test_an_answer_about_when_to_cancel_is_not_a_reason_for_leaving(analyzer):
     ])
     assert timing.flag("why_leaving_unanswered")
     assert not reason.flag("why_leaving_unanswered")
+
+
+@pytest.mark.parametrize(
+    "pairs, expected",
+    [
+        ([("customer", "I'd like to end the rental. The name's Priti Sandhu."), ("agent", "Okay, Priti. Which site?")], {"priti"}),
+        ([("customer", "cancel the family plan please"), ("agent", "okay mr huang what can i do for you")], {"huang"}),
+        ([("customer", "cancel it please"), ("agent", "you're thinking of leaving us mr er penhallow")], {"penhallow"}),
+        ([("customer", "Please cancel my membership."), ("agent", "Thanks Grace, found you.")], {"grace"}),
+        # a third party's name is not the customer's
+        ([("customer", "it's about my granddaughter's lessons, her name's maisie"), ("agent", "okay")], set()),
+    ],
+)
+def test_the_customers_name_is_learned_from_how_they_give_it_and_how_the_agent_uses_it(pairs, expected):
+    from coach.detectors.goodbye import customer_names
+
+    assert customer_names(make_call(pairs)) == expected

@@ -24,7 +24,7 @@ BEHAVIOURS = ("help_with_exit", "anything_else", "personalize", "invite_return",
 # "my name is dana" names someone even in lowercase speech-to-text; "it's Dana" / "I'm Dana" only when the
 # word is capitalised ("it's faster" is not a name).
 _CUSTOMER_SAYS_NAME = re.compile(
-    r"\b(?:[Mm]y name is|[Mm]y name's|[Nn]ame is|[Tt]his is)\s+(?:[Mm]r\.?|[Mm]rs\.?|[Mm]s\.?|[Mm]iss|[Dd]r\.?)?\s*([A-Za-z][a-z'-]+)"
+    r"\b(?:[Mm]y name is|[Mm]y name's|(?<![Hh]er )(?<![Hh]is )(?<![Tt]heir )(?:[Nn]ame is|[Nn]ame's)|[Tt]his is)\s+(?:[Mm]r\.?|[Mm]rs\.?|[Mm]s\.?|[Mm]iss|[Dd]r\.?)?\s*([A-Za-z][a-z'-]+)"
 )
 _CUSTOMER_SAYS_NAME_CAPITALISED = re.compile(r"\b(?:[Ii]t's|[Ii]t is|I'm|I am)\s+(?:Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?)?\s*([A-Z][a-z'-]+)")
 _AGENT_SAYS_NAME = re.compile(
@@ -32,6 +32,14 @@ _AGENT_SAYS_NAME = re.compile(
     r",?\s+(?:mr\.?|mrs\.?|ms\.?|miss|dr\.?)?\s*([A-Z][a-z'-]+)\b"
 )
 _TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+([A-Z][a-z'-]+)")
+# In lowercase speech-to-text: "okay mr huang", "thanks for that mister kowalczyk" ("miss" is too often the verb).
+_TITLE_NAME_ANY_CASE = re.compile(r"\b(?:mr|mrs|mister|missus|ms)\.?,?\s+(?:(?:er|um|uh|erm),?\s+)?([a-z][a-z-]+)(?:'s)?\b", re.I)
+# The agent addressing someone right after an opener, in a punctuated transcript: "Thanks Grace, found you.",
+# "Okay, Priti. Which site?"
+_OPENER_VOCATIVE = re.compile(
+    r"\b(?:[Tt]hanks|[Tt]hank you|[Oo]kay|OK|[Oo]k|[Aa]lright|[Ss]ure|[Hh]i|[Hh]ello|[Hh]ey|[Gg]ot it|[Pp]erfect|[Gg]reat|[Rr]ight)"
+    r"[,!]?\s+([A-Z][a-z'-]+)\s*(?=[,.!?])"
+)
 # The agent addressing someone: "Thanks for waiting, Renata." / "Take care, Rob, and..." / "Jen, I also...".
 _VOCATIVE = re.compile(r",\s+([A-Z][a-z'-]+)(?:\s+[A-Z][a-z'-]+)?\s*(?=[.!?,]|$)|(?:^|[.!?]\s+)([A-Z][a-z'-]+)(?=,\s)")
 # The agent addressing someone in any case ("okay yolanda i see you", "oh hank no", "..., theo."): used only for
@@ -104,9 +112,11 @@ def customer_names(call) -> set[str]:
             parts += [m.group(1) for m in _SPOKEN_EMAIL_NAME.finditer(normalize(turn.text)) if m.group(1) not in _FILLER_TAILS]
             names.update(w for w in parts if len(w) > 2 and w not in _NAMES_THAT_ARE_WORDS and w not in _stop_words())
         elif turn.role is Role.AGENT:
-            for pattern in (_TITLE_NAME,):
+            for pattern in (_TITLE_NAME, _TITLE_NAME_ANY_CASE, _OPENER_VOCATIVE):
                 for match in pattern.finditer(turn.text):
-                    names.add(match.group(1).lower())
+                    word = match.group(1).lower()
+                    if word not in _NOT_VOCATIVE and word not in _stop_words():
+                        names.add(word)
             for match in _AGENT_SAYS_NAME.finditer(turn.text[:120]):
                 if turn.index <= 4 and match.group(0).lower().startswith(("speaking", "am i", "is this")):
                     names.add(match.group(1).lower())
