@@ -708,3 +708,16 @@ def test_the_customers_name_is_learned_from_how_they_give_it_and_how_the_agent_u
     from coach.detectors.goodbye import customer_names
 
     assert customer_names(make_call(pairs)) == expected
+
+
+def test_asking_where_the_customer_is_moving_is_not_the_reason_question(pipeline):
+    """"Where's the move taking you?" after the customer said they are moving asks about the move, not why they
+    leave; the reason-question model read it as one. A model hit on a real why still counts."""
+    pairs = [
+        ("customer", "Hi, I need to cancel my membership, we're moving next month."),
+        ("agent", "Oh exciting! Where's the move taking you, if you don't mind me asking?"),
+        ("customer", "Leeds."),
+        ("agent", "And is the move the only thing behind it, or did we do something wrong?"),
+    ]
+    assert "reason_asked" not in _findings_with_a_model_hit(pipeline, pairs, "reason_question", 1)
+    assert "reason_asked" in _findings_with_a_model_hit(pipeline, pairs, "reason_question", 3)

@@ -133,7 +133,19 @@ def learned_reason_questions(ac, ctx, skip=frozenset()) -> list:
     customer has said they are leaving cannot ask why they are leaving."""
     first = first_leaving_turn(ac, ctx)
     note = "the reason-question model recognised a question about why they are leaving"
-    return [e for e in model_evidence(ac, ctx, "reason_question", note, skip=skip) if ac.asks(e.turn) and e.turn > first]
+    return [
+        e
+        for e in model_evidence(ac, ctx, "reason_question", note, skip=skip)
+        if ac.asks(e.turn) and e.turn > first and not _WHERE_TO.search(ac.normalized[e.turn])
+    ]
+
+
+# "Where's the move taking you?" asks where they are going, not why: the model read it as the reason question in
+# 3 labelled calls, and it never was one there. Only when nothing in the turn asks why.
+_WHERE_TO = re.compile(
+    r"^(?!.*\b(?:why|how come|what (?:made|prompted|is behind|brought)|reason)\b)"
+    r".*\bwhere (?:are|is|was|were) (?:you|he|she|they|the move|it|your|his|her)\b.{0,30}\b(?:headed|heading|going|moving|taking|off to|relocating)\b"
+)
 
 
 # Short questions that ask why without a topic of their own; "why?" alone is too often about something else.
