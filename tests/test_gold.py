@@ -10,10 +10,10 @@ from coach.evaluate import MISSION_FLAGS, evaluate, load_gold
 
 GOLD = Path(__file__).resolve().parent.parent / "data" / "gold"
 # Regression floors on the gold test split (45 calls: 15 dealt, 30 added blind): the figures measured with the
-# shipped models (README, Accuracy: missing_gratitude 0.95, reason_not_asked 0.92, why_leaving_unanswered
+# shipped models (README, Accuracy: missing_gratitude 0.98, reason_not_asked 0.96, why_leaving_unanswered
 # 0.80, pressure 0.90) less about one call, so a change that makes the detectors worse fails CI. The issue's
 # target is 0.90 for every mission flag; on this split why_leaving_unanswered (3 positives) does not reach it yet.
-MISSION_F1_FLOORS = {"missing_gratitude": 0.91, "reason_not_asked": 0.88, "why_leaving_unanswered": 0.66, "pressure": 0.86}
+MISSION_F1_FLOORS = {"missing_gratitude": 0.93, "reason_not_asked": 0.88, "why_leaving_unanswered": 0.66, "pressure": 0.86}
 
 
 def test_gold_labels_load_and_align_with_the_turns_coach_reads():
@@ -72,11 +72,14 @@ def test_appending_calls_never_moves_a_dealt_call():
 #   one positive, too few for one.
 # - fresh5: gratitude (0.96), the reason question (1.00) and pressure (0.96) held at the bar; it has no call
 #   without a reason, so why_leaving_unanswered has nothing to measure.
+# - fresh6: gratitude (0.92), the reason question (1.00) and pressure (1.00) held at the bar; it too has no call
+#   without a reason.
 BLIND_SET_FLOORS = {
     "fresh2": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90},
     "fresh3": {"missing_gratitude": 0.90, "why_leaving_unanswered": 0.90, "reason_not_asked": 0.75, "pressure": 0.75},
     "fresh4": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.75},
     "fresh5": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90},
+    "fresh6": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90},
 }
 
 
