@@ -721,3 +721,29 @@ def test_asking_where_the_customer_is_moving_is_not_the_reason_question(pipeline
     ]
     assert "reason_asked" not in _findings_with_a_model_hit(pipeline, pairs, "reason_question", 1)
     assert "reason_asked" in _findings_with_a_model_hit(pipeline, pairs, "reason_question", 3)
+
+
+def test_the_first_time_the_agent_asks_why_is_not_interrogation_on_the_models_word(pipeline):
+    """Asking why once is the rubric's own advice; the interrogation model read some first reason questions as
+    a barrage. The same model hit on a question asked again, or on a first one that pushes back, counts."""
+    pairs = [
+        CANCEL,
+        ("agent", "Oh no, okay. Can I ask what's behind it?"),
+        ("customer", "I'd rather not say."),
+        ("agent", "And what made you decide to leave, though?"),
+    ]
+    assert "tactic.interrogation" not in _findings_with_a_model_hit(pipeline, pairs, "tactic.interrogation", 1)
+    assert "tactic.interrogation" in _findings_with_a_model_hit(pipeline, pairs, "tactic.interrogation", 3)
+    pushing = [CANCEL, ("agent", "Okay but why now though?")]
+    assert "tactic.interrogation" in _findings_with_a_model_hit(pipeline, pushing, "tactic.interrogation", 1)
+
+
+def test_thanks_for_the_customers_years_is_not_arguing_on_the_models_word(pipeline):
+    pairs = [
+        CANCEL,
+        ("agent", "It was, and honestly thank you for staying with us all that time, four and a bit years of tea."),
+        ("customer", "Thanks."),
+        ("agent", "Well, that's a decision you'll have to live with."),
+    ]
+    assert "tactic.arguing" not in _findings_with_a_model_hit(pipeline, pairs, "tactic.arguing", 1)
+    assert "tactic.arguing" in _findings_with_a_model_hit(pipeline, pairs, "tactic.arguing", 3)

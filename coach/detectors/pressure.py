@@ -114,13 +114,25 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     # Interrogation asks: a punctuated turn that asks nothing ("Right, but that's exactly who it matters for.")
     # argues or pitches, whatever the model reads (in the labelled calls 5 such model hits, none interrogation).
     statements = {t.index for t in turns if not ac.asks(t.index)}
+    # Asking why once is what the rubric asks for: the first reason question is not interrogation on the
+    # model's word (in the labelled calls 6 of 670 first reason questions were), unless it pushes back ("okay
+    # but like why now though, is it money, is it the travel") the way the questions that were do.
+    asks = [m.turn for m in ac.by_label("reason_question") if agent(m) and m.turn > opened]
+    asks += [e.turn for e in learned_reason_questions(ac, ctx)]
+    first_ask = {min(asks)} if asks and not _CONTRAST.search(ac.normalized[min(asks)]) else set()
     waived = {turn for turn, labels in labels_by_turn.items() if "fee_waived" in labels}
     for name in TACTICS:
         label = f"tactic.{name}"
         if not any(f.name == label for f in findings):
             # the same handover rule as for the phrases ("those go through Renata, let me transfer you"), and
             # a fee disclosed as not applying ("you're well past that, no termination fee applies") threatens nothing
-            vetoed = {"refusal_to_cancel": handed_over, "penalty_threat": waived, "guilt_or_shame": grateful, "arguing": agreeing, "interrogation": statements}
+            vetoed = {
+                "refusal_to_cancel": handed_over,
+                "penalty_threat": waived,
+                "guilt_or_shame": grateful,
+                "arguing": agreeing | grateful,
+                "interrogation": statements | first_ask,
+            }
             skip = vetoed.get(name, set()) | set(range(opened + 1))
             hits = model_evidence(ac, ctx, label, f"the {label} model flagged this turn", skip=skip)
             if hits:
