@@ -747,3 +747,15 @@ def test_thanks_for_the_customers_years_is_not_arguing_on_the_models_word(pipeli
     ]
     assert "tactic.arguing" not in _findings_with_a_model_hit(pipeline, pairs, "tactic.arguing", 1)
     assert "tactic.arguing" in _findings_with_a_model_hit(pipeline, pairs, "tactic.arguing", 3)
+
+
+def test_a_bare_no_after_an_offer_in_unpunctuated_speech_is_the_customer_saying_no(analyzer):
+    card = score(analyzer, [
+        ("customer", "hi um i want to cancel my lounge membership"),
+        ("agent", "okay what i can do is knock twenty percent off for the year"),
+        ("customer", "no"),
+        ("agent", "and what if i paused it for three months instead"),
+    ])
+    nos = next(f for f in card.findings if f.name == "customer_no")
+    assert [e.note for e in nos.evidence if e.turn == 2] == ["a bare no to the offer just made"]
+    assert "repeated_save_attempts" in card.pressure_tactics

@@ -24,6 +24,7 @@ REASON_QUESTIONS_IN_ALL = 3  # or this many times in one call
 QUESTION_BARRAGE = 3  # probing questions in one agent turn, once the customer has asked to cancel
 # words that turn agreement round into a case for staying ("you're right, but...")
 _CONTRAST = re.compile(r"\b(but|though|however|although|that said|still)\b")
+_BARE_NO = re.compile(r"^(?:no|nope|nah)(?:[ ,.!]+(?:no|nope|nah|thanks|thank you|mate|sorry|not really))*[ .!]*$")
 
 
 @register("pressure", produces=tuple(f"tactic.{t}" for t in TACTICS if t != "repeated_save_attempts") + ("save_attempt", "customer_no"))
@@ -158,6 +159,15 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     said_no = [m for m in ac.matches if m.label in ("refusal", "cancel_request") and not m.negated and turns[m.turn].role is not Role.AGENT and m.turn not in answers_closing]
     said_no += [m for m in ac.by_label("refusal_soft") if turns[m.turn].role is not Role.AGENT and _previous_agent_turn(turns, m.turn) in offered]
     nos = [evidence(ac, m) for m in first_per_turn(said_no)]
+    # A bare "no" straight after an offer, which unpunctuated speech-to-text gives the phrases nothing to hold.
+    nos += [
+        evidence(ac, t.index, note="a bare no to the offer just made")
+        for t in turns
+        if t.role is Role.CUSTOMER
+        and _previous_agent_turn(turns, t.index) in offered
+        and _BARE_NO.match(ac.normalized[t.index])
+        and t.index not in {e.turn for e in nos}
+    ]
     for label, note in (("refusal", "the refusal model recognised a no"), ("cancel_request", "the cancel-request model recognised a request to cancel")):
         nos += model_evidence(ac, ctx, label, note, role=Role.CUSTOMER, skip={e.turn for e in nos} | answers_closing)
     if nos:
