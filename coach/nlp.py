@@ -88,6 +88,7 @@ def normalize(text: str) -> str:
 
 _NEGATORS = frozenset(_LANGUAGE["negators"])
 _NOT_NEGATING_NEXT = frozenset(_LANGUAGE["not_negating_next"])
+_NO_EXCLAIMED_AFTER = frozenset(_LANGUAGE["no_exclaimed_after"])
 _HYPOTHETICAL = frozenset(_LANGUAGE["hypothetical"])
 _BOUNDARY = frozenset(_LANGUAGE["clause_boundaries"])
 _REQUEST_CUES = re.compile(r"\b(?:" + "|".join(map(re.escape, _LANGUAGE["request_cues"])) + r")\b")
@@ -266,7 +267,8 @@ def _preceded_by(lowers: Sequence[str], start: int, sent_start: int, words: froz
         token = lowers[i]
         if token in _BOUNDARY:
             return False
-        if token in words and not (i + 1 < len(lowers) and lowers[i + 1] in _NOT_NEGATING_NEXT):
+        exclaimed = token == "no" and i > 0 and lowers[i - 1] in _NO_EXCLAIMED_AFTER
+        if token in words and not exclaimed and not (i + 1 < len(lowers) and lowers[i + 1] in _NOT_NEGATING_NEXT):
             # "no" negates the noun right after it ("there's no export feature", "no early termination fee");
             # further away it is the spoken "No," that starts a new clause ("no twenty nine is still double
             # just turn the renewals off"), which speech-to-text leaves unpunctuated.

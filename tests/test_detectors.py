@@ -759,3 +759,18 @@ def test_a_bare_no_after_an_offer_in_unpunctuated_speech_is_the_customer_saying_
     nos = next(f for f in card.findings if f.name == "customer_no")
     assert [e.note for e in nos.evidence if e.turn == 2] == ["a bare no to the offer just made"]
     assert "repeated_save_attempts" in card.pressure_tactics
+
+
+def test_oh_no_whats_going_on_asks_the_reason_but_following_up_on_what_happened_does_not(analyzer):
+    asked = score(analyzer, [
+        ("customer", "hey it's meg i wanna cancel my season pass"),
+        ("agent", "hey meg oh no what's going on"),
+        ("customer", "i hurt my shoulder so no surfing this year"),
+    ])
+    said = score(analyzer, [
+        ("customer", "hi i wanna cancel my repair plan"),
+        ("agent", "i'm really sorry and i'm flagging that shop so somebody follows up on what happened there"),
+        ("customer", "ok thanks"),
+    ])
+    assert not asked.flag("reason_not_asked")
+    assert said.flag("reason_not_asked")

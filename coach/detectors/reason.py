@@ -77,7 +77,11 @@ def detect_reason(ac, ctx) -> list[Finding]:
     customer_no = {m.turn for m in ac.matches if m.label in ("cancel_request", "refusal") and not m.negated}
     asked = list(ac.by_label("reason_question"))
     opened = first_leaving_turn(ac, ctx)
-    asked += [m for m in ac.by_label("reason_question_short") if _previous_customer_turn(turns, m.turn) in customer_no or _opens_the_why(ac, opened, m)]
+    asked += [
+        m
+        for m in ac.by_label("reason_question_short")
+        if not _embedded(ac, m) and (_previous_customer_turn(turns, m.turn) in customer_no or _opens_the_why(ac, opened, m))
+    ]
     asked = [m for m in first_per_turn(asked) if turns[m.turn].role is not Role.CUSTOMER]
     ask_evidence = [evidence(ac, m) for m in asked]
     asked_turns = {m.turn for m in asked}
@@ -149,7 +153,15 @@ _WHERE_TO = re.compile(
 
 
 # Short questions that ask why without a topic of their own; "why?" alone is too often about something else.
-_OPEN_WHY = frozenset({"how come", "what happened", "what changed", "what is the story", "what is the backstory", "whatever for"})
+_OPEN_WHY = frozenset({"how come", "what happened", "what changed", "what is the story", "what is the backstory", "whatever for", "what is going on"})
+# ...asked as a question, not said inside a sentence: "somebody follows up on what happened there".
+_EMBEDS = frozenset("on about into at of know see out check ask asked tell explain understand find learn is was".split())
+
+
+def _embedded(ac, m) -> bool:
+    """A short why said inside a sentence rather than asked: "somebody follows up on what happened there"."""
+    before = ac.normalized[m.turn].split(m.span, 1)[0].split()
+    return bool(before) and before[-1].strip(",.") in _EMBEDS
 
 
 def _opens_the_why(ac, opened: int, m) -> bool:
