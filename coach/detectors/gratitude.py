@@ -26,11 +26,11 @@ def detect_gratitude(ac, ctx) -> list[Finding]:
     return [Finding("near_miss.gratitude", (evidence(ac, closest, note=note),))]
 
 
-def gratitude_turns(ac, ctx, by: Source | None = None) -> set[int]:
-    """The agent turns that sincerely thank the customer for their business (patterns or the model, or only
-    the one named by ``by``)."""
+def gratitude_turns(ac, ctx) -> dict[int, Source]:
+    """The agent turns that sincerely thank the customer for their business, each with what recognised it (a
+    phrase or the model)."""
     found = _gratitude(ac, ctx)
-    return {e.turn for e in found.evidence if by is None or e.by is by} if found else set()
+    return {e.turn: e.by for e in found.evidence} if found else {}
 
 
 # A turn this short that is a routine thanks ("Thank you for contacting us.") says nothing more; the model still

@@ -51,8 +51,9 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     # there. The gratitude model is less sure of its ground ("I'd have thought a business that's been with us
     # that long would at least give us the chance" is guilt it reads as thanks): its turns veto only the guilt
     # model.
-    grateful = gratitude_turns(ac, ctx)
-    thanked_in_words = gratitude_turns(ac, ctx, by=Source.PATTERN)
+    thanked = gratitude_turns(ac, ctx)
+    grateful = set(thanked)
+    thanked_in_words = {turn for turn, by in thanked.items() if by is Source.PATTERN}
 
     tactic_matches: dict[str, list] = {}
     for m in ac.by_prefix("tactic."):
@@ -160,13 +161,14 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     said_no += [m for m in ac.by_label("refusal_soft") if turns[m.turn].role is not Role.AGENT and _previous_agent_turn(turns, m.turn) in offered]
     nos = [evidence(ac, m) for m in first_per_turn(said_no)]
     # A bare "no" straight after an offer, which unpunctuated speech-to-text gives the phrases nothing to hold.
+    heard = {e.turn for e in nos}
     nos += [
         evidence(ac, t.index, note="a bare no to the offer just made")
         for t in turns
         if t.role is Role.CUSTOMER
+        and t.index not in heard
         and _previous_agent_turn(turns, t.index) in offered
         and _BARE_NO.match(ac.normalized[t.index])
-        and t.index not in {e.turn for e in nos}
     ]
     for label, note in (("refusal", "the refusal model recognised a no"), ("cancel_request", "the cancel-request model recognised a request to cancel")):
         nos += model_evidence(ac, ctx, label, note, role=Role.CUSTOMER, skip={e.turn for e in nos} | answers_closing)
