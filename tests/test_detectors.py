@@ -774,3 +774,20 @@ def test_oh_no_whats_going_on_asks_the_reason_but_following_up_on_what_happened_
     ])
     assert not asked.flag("reason_not_asked")
     assert said.flag("reason_not_asked")
+
+
+def test_talk_about_the_letter_the_customer_sent_is_no_reason_but_a_letter_the_company_sent_can_be(analyzer):
+    process = score(analyzer, [
+        ("customer", "Hello, I'm ringing about my repeater dues, I want to resign."),
+        ("agent", "Can I ask what's made you decide to leave?"),
+        ("customer", "Well, see, I already sent a letter. Back in February. Signed and everything."),
+        ("agent", "Right, I'll find it and close the membership."),
+    ])
+    reason = score(analyzer, [
+        ("customer", "Morning. I'm ringing to end my membership, please."),
+        ("agent", "Would you be comfortable telling me what's led to the decision?"),
+        ("customer", "It's the letter you sent in March about sharing patient information with your partners."),
+        ("agent", "Right, I'll close the membership."),
+    ])
+    assert process.flag("why_leaving_unanswered")
+    assert not reason.flag("why_leaving_unanswered")
