@@ -206,15 +206,16 @@ def _reason_stated(ac, ctx, first_ask: int | None):
     resolved_turns = {turn for turn, _ in resolved}
     # Nor is a bare "because" in a turn that declines to give a reason or talks about how it ends ("I just don't want
     # to get into it. Gail told me I'd have to write a letter, is that right, because I started one").
-    declined_or_process = {m.turn for m in ac.matches if m.label in ("reason.declined", "process")}
+    declined = {m.turn for m in ac.by_label("reason.declined")} | {m.turn for m in ac.by_label("process")}
+    no_bare_reason = disputed | declined
     cue_turns = _cue_turns(ac, ctx, first_ask)
     for m in ac.matches:
         if m.negated or turns[m.turn].role is Role.AGENT or (m.turn, m.sentence) in resolved:
             continue
-        if m.label == "reason_cue" and m.turn in cue_turns and m.turn not in disputed | declined_or_process:
+        if m.label == "reason_cue" and m.turn in cue_turns and m.turn not in no_bare_reason:
             by_turn.setdefault(m.turn, []).append(m)
         elif m.label.startswith("reason.") and m.label != "reason.declined":
-            if m.label == "reason.other" and m.turn in disputed | declined_or_process:
+            if m.label == "reason.other" and m.turn in no_bare_reason:
                 continue
             by_turn.setdefault(m.turn, []).append(m)
     model_hits = sorted(
@@ -239,9 +240,8 @@ def _reason_stated(ac, ctx, first_ask: int | None):
         return category, turn, evidence(ac, turn, note=f"reason: {category} (the reason model)", by=Source.MODEL, probability=p)
     if first_ask is None:
         return None
-    # Asked, but the answer matches no known category: a substantive answer is still a reason.
-    # "I want it done before it renews, that's the main thing" says how and when, not why they leave.
-    declined = {m.turn for m in ac.by_label("reason.declined")} | {m.turn for m in ac.by_label("process")}
+    # Asked, but the answer matches no known category: a substantive answer is still a reason (not a refusal to
+    # give one, nor "I want it done before it renews, that's the main thing", which says how and when).
     for turn in turns[first_ask + 1 :]:
         if turn.role is not Role.CUSTOMER:
             continue
