@@ -272,6 +272,23 @@ def test_a_reason_named_beside_a_dispute_still_counts(analyzer):
     assert card.reason.stated and card.reason.category == "price"
 
 
+def test_a_complaint_inside_a_fee_dispute_is_the_argument_not_the_reason(analyzer):
+    # extra_488: "nobody ever called me back" is said against the fee, not as why she leaves
+    card = score(analyzer, [
+        CANCEL,
+        ("agent", "okay and what's got you wanting to cancel"),
+        ("customer", "the point is this eighty five dollar firing fee that showed up on my card, nobody ever said one word "
+                     "about a firing fee when i signed up and nobody ever called me back about it"),
+    ])
+    assert not card.reason.stated
+
+
+def test_the_same_complaint_outside_a_dispute_is_the_reason(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "May I ask why?"),
+                            ("customer", "It sat at your partner shop for seven weeks and nobody called me back once.")])
+    assert card.reason.stated and card.reason.category == "service_quality"
+
+
 # ---- pressure ----------------------------------------------------------------------------------------------
 def test_one_declined_offer_is_not_pressure(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "I understand. Before I do, I could offer you 20% off for six months?"), ("customer", "No thanks."), ("agent", "No problem, it's cancelled.")])

@@ -217,6 +217,10 @@ def _reason_stated(ac, ctx, first_ask: int | None):
         elif m.label.startswith("reason.") and m.label != "reason.declined":
             if m.label == "reason.other" and m.turn in no_bare_reason:
                 continue
+            # In a fee dispute only the price is a reason; the rest is the argument ("nobody ever called me back
+            # about this fee", "I didn't no-show"): 0 of 8 such turns in the labelled calls gave the reason.
+            if m.turn in disputed and m.label != "reason.price":
+                continue
             by_turn.setdefault(m.turn, []).append(m)
     model_hits = sorted(
         (turn, label, p)
