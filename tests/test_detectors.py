@@ -407,6 +407,15 @@ def test_goodbye_behaviours(analyzer, line, criterion):
     assert card.verdict(criterion).outcome.value == "met"
 
 
+def test_personalize_counts_an_accented_name(analyzer):
+    # extra_286: "Thank you, Tomás!" ... "for being a PressRun member, Tomás"
+    card = score(analyzer, [CANCEL, ("agent", "Let me pull that up."), ("customer", "Sure."),
+                            ("agent", "Thank you, Tomás! I have the weekly plan here."), ("customer", "That's the one."),
+                            ("agent", "It's been a pleasure having you, Zoë, take care.")])
+    assert card.verdict("personalize").outcome.value == "met"
+    assert any("Tomás" in e.note or "Zoë" in e.note for e in card.verdict("personalize").evidence)
+
+
 def test_hypothetical_cancellation_is_not_a_confirmation(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "I can cancel it if you'd like, or we could pause it.")])
     assert card.verdict("confirm_cancellation").outcome.value == "missed"

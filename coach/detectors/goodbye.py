@@ -20,37 +20,38 @@ from coach.nlp import normalize
 
 BEHAVIOURS = ("help_with_exit", "anything_else", "personalize", "invite_return", "warm_farewell", "follow_up", "confirm_cancellation")
 
-# How a customer's name shows up in a call. Applied to the original text (case helps: "this is Dana").
+# How a customer's name shows up in a call. Applied to the original text (case helps: "this is Dana"). Letters
+# include the accented Latin ones, so "Tomás" and "Zoë" are names like "Tom" and "Zoe".
 # "my name is dana" names someone even in lowercase speech-to-text; "it's Dana" / "I'm Dana" only when the
 # word is capitalised ("it's faster" is not a name).
 _CUSTOMER_SAYS_NAME = re.compile(
-    r"\b(?:[Mm]y name is|[Mm]y name's|(?<![Hh]er )(?<![Hh]is )(?<![Tt]heir )(?:[Nn]ame is|[Nn]ame's)|[Tt]his is)\s+(?:[Mm]r\.?|[Mm]rs\.?|[Mm]s\.?|[Mm]iss|[Dd]r\.?)?\s*([A-Za-z][a-z'-]+)"
+    r"\b(?:[Mm]y name is|[Mm]y name's|(?<![Hh]er )(?<![Hh]is )(?<![Tt]heir )(?:[Nn]ame is|[Nn]ame's)|[Tt]his is)\s+(?:[Mm]r\.?|[Mm]rs\.?|[Mm]s\.?|[Mm]iss|[Dd]r\.?)?\s*([A-ZÀ-ÖØ-Þa-zß-öø-ÿā-ž][a-zß-öø-ÿā-ž'-]+)"
 )
-_CUSTOMER_SAYS_NAME_CAPITALISED = re.compile(r"\b(?:[Ii]t's|[Ii]t is|I'm|I am)\s+(?:Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?)?\s*([A-Z][a-z'-]+)")
+_CUSTOMER_SAYS_NAME_CAPITALISED = re.compile(r"\b(?:[Ii]t's|[Ii]t is|I'm|I am)\s+(?:Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?)?\s*([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿā-ž'-]+)")
 _AGENT_SAYS_NAME = re.compile(
     r"\b(?:speaking (?:with|to)|am i speaking with|is this|thank you|thanks|hi|hello|hey|bye|goodbye|okay|ok|sure|alright|of course)"
-    r",?\s+(?:mr\.?|mrs\.?|ms\.?|miss|dr\.?)?\s*([A-Z][a-z'-]+)\b"
+    r",?\s+(?:mr\.?|mrs\.?|ms\.?|miss|dr\.?)?\s*([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿā-ž'-]+)\b"
 )
-_TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+([A-Z][a-z'-]+)")
+_TITLE_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿā-ž'-]+)")
 # In lowercase speech-to-text: "okay mr huang", "thanks for that mister kowalczyk" ("miss" is too often the verb).
-_TITLE_NAME_ANY_CASE = re.compile(r"\b(?:mr|mrs|mister|missus|ms)\.?,?\s+(?:(?:er|um|uh|erm),?\s+)?([a-z][a-z-]+)(?:'s)?\b", re.I)
+_TITLE_NAME_ANY_CASE = re.compile(r"\b(?:mr|mrs|mister|missus|ms)\.?,?\s+(?:(?:er|um|uh|erm),?\s+)?([a-zß-öø-ÿā-ž][a-zß-öø-ÿā-ž-]+)(?:'s)?\b", re.I)
 # The agent addressing someone right after an opener, in a punctuated transcript: "Thanks Grace, found you.",
 # "Okay, Priti. Which site?"
 _OPENER_VOCATIVE = re.compile(
     r"\b(?:[Tt]hanks|[Tt]hank you|[Oo]kay|OK|[Oo]k|[Aa]lright|[Ss]ure|[Hh]i|[Hh]ello|[Hh]ey|[Gg]ot it|[Pp]erfect|[Gg]reat|[Rr]ight)"
-    r"[,!]?\s+([A-Z][a-z'-]+)\s*(?=[,.!?])"
+    r"[,!]?\s+([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿā-ž'-]+)\s*(?=[,.!?])"
 )
 # The agent addressing someone: "Thanks for waiting, Renata." / "Take care, Rob, and..." / "Jen, I also...".
-_VOCATIVE = re.compile(r",\s+([A-Z][a-z'-]+)(?:\s+[A-Z][a-z'-]+)?\s*(?=[.!?,]|$)|(?:^|[.!?]\s+)([A-Z][a-z'-]+)(?=,\s)")
+_VOCATIVE = re.compile(r",\s+([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿā-ž'-]+)(?:\s+[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿā-ž'-]+)?\s*(?=[.!?,]|$)|(?:^|[.!?]\s+)([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿā-ž'-]+)(?=,\s)")
 # The agent addressing someone in any case ("okay yolanda i see you", "oh hank no", "..., theo."): used only for
 # words in the given-name list (patterns/first_names.txt), since lowercase speech-to-text has no capitals to go by.
 _VOCATIVE_ANY_CASE = re.compile(
     r"(?:^|[.!?]\s+)(?:okay|ok|alright|all right|oh|thanks|thank you|hi|hello|hey|sure|well|right|great|perfect|got it|"
-    r"sorry|yes|yeah|of course|understood|no problem)[,!]?\s+([a-z][a-z'-]+)\b|,\s+([a-z][a-z'-]+)\s*(?=[.!?,]|$)",
+    r"sorry|yes|yeah|of course|understood|no problem)[,!]?\s+([a-zß-öø-ÿā-ž][a-zß-öø-ÿā-ž'-]+)\b|,\s+([a-zß-öø-ÿā-ž][a-zß-öø-ÿā-ž'-]+)\s*(?=[.!?,]|$)",
     re.I,
 )
 # How an agent names themselves: their own name (and a colleague's, at a transfer) is never the customer's.
-_AGENT_INTRODUCES = re.compile(r"\b(?:this is|my name is|my name's|i'm|i am|it's|you're (?:chatting|speaking) with)\s+([a-z][a-z'-]+)|\b([a-z][a-z'-]+) here\b", re.I)
+_AGENT_INTRODUCES = re.compile(r"\b(?:this is|my name is|my name's|i'm|i am|it's|you're (?:chatting|speaking) with)\s+([a-zß-öø-ÿā-ž][a-zß-öø-ÿā-ž'-]+)|\b([a-zß-öø-ÿā-ž][a-zß-öø-ÿā-ž'-]+) here\b", re.I)
 # Capitalised words that open or close a sentence after a comma without being anyone's name.
 _NOT_VOCATIVE = frozenset(
     """mr mrs ms miss dr okay ok sure well yes yeah yep no nope thanks thank alright right great perfect absolutely honestly look
