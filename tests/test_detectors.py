@@ -702,6 +702,17 @@ def test_praise_of_what_the_customer_gave_in_a_thank_you_is_not_guilt(analyzer):
     assert "tactic.guilt_or_shame" in names(pressed)
 
 
+def test_guilt_laid_on_after_the_thanks_in_the_same_turn_is_still_guilt(analyzer):
+    # extra_884: the thanks is real, and so is the guilt in the next sentence
+    card = score(analyzer, [
+        CANCEL,
+        ("agent", "I can do that. And I do want to say thank you for nine years with us, Mr. Ferrante. Honestly, it's "
+                  "drivers like you who keep the bridge fund going, so it's a real shame for everybody to see you go."),
+    ])
+    assert "tactic.guilt_or_shame" in names(card)
+    assert not card.flag("missing_gratitude")
+
+
 def test_an_answer_about_when_to_cancel_is_not_a_reason_for_leaving(analyzer):
     timing = score(analyzer, [
         ("customer", "Hi, I need to cancel my parking permit."),

@@ -47,19 +47,22 @@ def detect_pressure(ac, ctx) -> list[Finding]:
 
     # Thanks for eleven winters of custom reads like "after all these years", and praise of what the customer
     # gave ("a society like ours only keeps going because folk like you turn up") like guilt: in the labelled
-    # calls no turn the gratitude patterns recognised was ever guilt (0 of 208), so no guilt phrase counts
-    # there. The gratitude model is less sure of its ground ("I'd have thought a business that's been with us
+    # calls to extra_881 no turn the gratitude patterns recognised was guilt (0 of 208). Thanks and guilt can
+    # still share a turn ("thank you for nine years with us. It's a real shame for everybody to see you go":
+    # 8 turns in extra_882-921), so only the praise phrases are not counted in a thanking turn and the other
+    # guilt phrases only in the thanking sentence. The gratitude model is less sure of its ground ("I'd have thought a business that's been with us
     # that long would at least give us the chance" is guilt it reads as thanks): its turns veto only the guilt
     # model.
     thanked = gratitude_turns(ac, ctx)
     grateful = set(thanked)
     thanked_in_words = {turn for turn, by in thanked.items() if by is Source.PATTERN}
+    thanked_sentences = {(m.turn, m.sentence) for m in ac.matches if m.label in ("gratitude", "appreciation", "tenure") and m.turn in thanked_in_words}
 
     tactic_matches: dict[str, list] = {}
     for m in ac.by_prefix("tactic."):
         if not agent(m) or m.turn <= opened:
             continue
-        if (m.label == "tactic.arguing" and m.turn in agreeing) or (m.label == "tactic.guilt_or_shame" and m.turn in thanked_in_words):
+        if (m.label == "tactic.arguing" and m.turn in agreeing) or _thanks_not_guilt(m, thanked_in_words, thanked_sentences):
             continue
         tactic_matches.setdefault(m.label.split(".", 1)[1], []).append(m)
 
@@ -221,3 +224,12 @@ def _quote(ac, match, note: str, learned: set[int]):
     if isinstance(match, int) and match in learned:
         return evidence(ac, match, note=note, by=Source.MODEL)
     return evidence(ac, match, note=note)
+
+
+def _thanks_not_guilt(m, thanked_turns: set[int], thanked_sentences: set[tuple[int, str]]) -> bool:
+    """Whether a guilt phrase is part of thanks: a praise phrase in a thanking turn, any in a thanking sentence."""
+    if m.label != "tactic.guilt_or_shame":
+        return False
+    if m.rule == "tactic.guilt_or_shame.contribution":
+        return m.turn in thanked_turns
+    return (m.turn, m.sentence) in thanked_sentences
