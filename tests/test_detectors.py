@@ -666,6 +666,19 @@ def test_the_gratitude_model_is_not_trusted_on_a_short_routine_thanks(pipeline):
     assert "gratitude" in _findings_with_a_model_hit(pipeline, pairs, "gratitude", 3)
 
 
+def test_the_gratitude_model_is_not_trusted_on_guilt_that_says_no_word_of_thanks(pipeline):
+    """extra_830: the model read the tenure in "your dad banked with us for thirty years... leaves us holding the
+    bag" as thanks. A guilt turn that does say thanks still counts."""
+    pairs = [
+        CANCEL,
+        ("agent", "Look, your dad banked with us for thirty years. Walking away from it halfway through kind of leaves us holding the bag."),
+        ("customer", "Just cancel it."),
+        ("agent", "And honestly we're grateful, Imani. Our night team will be gutted."),
+    ]
+    assert "gratitude" not in _findings_with_a_model_hit(pipeline, pairs, "gratitude", 1)
+    assert "gratitude" in _findings_with_a_model_hit(pipeline, pairs, "gratitude", 3)
+
+
 def test_a_past_problem_the_customer_says_was_put_right_is_not_their_reason(analyzer):
     card = score(analyzer, [
         ("customer", "Hello, I'm ringing to end the bell maintenance agreement for St Wilfrid's."),

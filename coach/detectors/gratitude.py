@@ -8,6 +8,8 @@ looked at: rules for this label only run on agent turns.
 
 from __future__ import annotations
 
+import re
+
 from coach.detectors.registry import evidence, finding, first_per_turn, model_evidence, register
 from coach.model import Finding, Role, Source
 
@@ -53,6 +55,22 @@ def _routine_only(ac) -> set[int]:
     }
 
 
+# Words without which a turn thanks no one.
+_THANKS_WORD = re.compile(r"\b(?:thank|thanks|thankful|grateful|gratitude|appreciate|appreciated|appreciation)\b")
+
+
+def _guilt_without_thanks(ac) -> set[int]:
+    """Turns the guilt phrases recognise that say no word of thanks: the model reads the tenure in them as thanks
+    ("your dad banked with us for thirty years. Walking away from it halfway through kind of leaves us holding the
+    bag"). In the labelled calls 3 such model hits of 3 were guilt, not thanks; with a word of thanks, 5 of 5 were
+    thanks."""
+    return {
+        m.turn
+        for m in ac.by_label("tactic.guilt_or_shame")
+        if ac.turn(m.turn).role is Role.AGENT and not _THANKS_WORD.search(ac.normalized[m.turn])
+    }
+
+
 def _gratitude(ac, ctx) -> Finding | None:
     sarcastic = {(m.turn, m.sentence) for m in ac.by_label("sarcasm")}
     hits = [m for m in ac.by_label("gratitude") if (m.turn, m.sentence) not in sarcastic and ac.turn(m.turn).role is not Role.CUSTOMER]
@@ -68,7 +86,8 @@ def _gratitude(ac, ctx) -> Finding | None:
     model_turns = {m.turn for m in hits}
     sarcastic_turns = {turn for turn, _ in sarcastic}
     learned = model_evidence(
-        ac, ctx, "gratitude", "the gratitude model recognised thanks for their business", skip=model_turns | sarcastic_turns | _routine_only(ac)
+        ac, ctx, "gratitude", "the gratitude model recognised thanks for their business",
+        skip=model_turns | sarcastic_turns | _routine_only(ac) | _guilt_without_thanks(ac),
     )
     if found or learned:
         return Finding("gratitude", (found[0].evidence if found else ()) + tuple(learned))
