@@ -416,6 +416,15 @@ def test_personalize_counts_an_accented_name(analyzer):
     assert any("Tomás" in e.note or "Zoë" in e.note for e in card.verdict("personalize").evidence)
 
 
+def test_if_you_ever_come_back_as_leverage_or_inside_a_save_offer_is_no_invitation(analyzer):
+    leverage = score(analyzer, [CANCEL, ("agent", "Once you're out the intro rate is gone for good, you'd be paying twenty-two a month if you ever come back.")])
+    pause = score(analyzer, [CANCEL, ("agent", "What if I just paused it for two months instead? You could pick it right back up whenever you like.")])
+    welcome = score(analyzer, [CANCEL, ("agent", "It's done. If you ever come back, you're always welcome, and we'll waive the joining fee.")])
+    assert leverage.verdict("invite_return").outcome.value == "missed"
+    assert pause.verdict("invite_return").outcome.value == "missed"
+    assert welcome.verdict("invite_return").outcome.value == "met"
+
+
 def test_hypothetical_cancellation_is_not_a_confirmation(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "I can cancel it if you'd like, or we could pause it.")])
     assert card.verdict("confirm_cancellation").outcome.value == "missed"

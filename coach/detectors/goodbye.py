@@ -167,6 +167,12 @@ def _stop_words() -> frozenset[str]:
     return STOP_WORDS
 
 
+# An invitation in so many words stays one beside a return perk ("welcome back any time, we'll save you the spot").
+_WELCOME = re.compile(r"\b(?:welcome|rejoin|door|glad to have|love to have|happy to have)\b")
+# Labels of a turn that pushes to stay: a save offer, or a loss, cost or deadline held over the customer.
+_LEVERAGE = frozenset({"offer", "loss_mention", "leverage", "finality"})
+
+
 @register("goodbye", produces=BEHAVIOURS)
 def detect_goodbye(ac, ctx) -> list[Finding]:
     turns = ac.call.turns
@@ -175,11 +181,29 @@ def detect_goodbye(ac, ctx) -> list[Finding]:
     named_turns = {e.turn for e in name_use}
     # The model reads "have a good one" as warm as often as reviewers do not; the phrase rule decides those.
     bare_signoffs = {m.turn for m in ac.by_label("signoff")} - named_turns
+    # "If you ever come back" in a save offer or as leverage ("you'd be paying twenty-two a month if you ever come
+    # back", "you could just pick it back up whenever") is no invitation: in the labelled calls a turn with an offer
+    # or a tactic phrase was one 7 times in 64, other turns with an invitation phrase 268 times in 312. Said in so
+    # many words ("welcome back") it still counts.
+    # Guilt is no leverage on a return, and an offer in a closing turn (a confirmation, a farewell) is a welcome-back
+    # perk ("come find us, we'll set you up with a free first month"), not a save.
+    closing = {m.turn for m in ac.matches if m.label in ("confirm_cancellation", "warm_farewell", "follow_up") and not m.negated}
+    leveraging = {
+        m.turn
+        for m in ac.matches
+        if not m.negated
+        and ((m.label.startswith("tactic.") and m.label != "tactic.guilt_or_shame") or m.label in _LEVERAGE)
+        and not (m.label == "offer" and m.turn in closing)
+    }
     for behaviour in BEHAVIOURS:
         matches = [m for m in ac.by_label(behaviour) if turns[m.turn].role is not Role.CUSTOMER]
+        if behaviour == "invite_return":
+            matches = [m for m in matches if m.turn not in leveraging or _WELCOME.search(m.span)]
         found = finding(behaviour, matches, ac)
         note = f"the {behaviour.replace('_', ' ')} model recognised this turn"
         skip = {m.turn for m in matches} | (bare_signoffs if behaviour == "warm_farewell" else set())
+        if behaviour == "invite_return":
+            skip |= leveraging - {m.turn for m in matches}
         learned = model_evidence(ac, ctx, behaviour, note, skip=skip)
         if found or learned:
             findings.append(Finding(behaviour, (found[0].evidence if found else ()) + tuple(learned)))
