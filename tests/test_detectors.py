@@ -425,6 +425,16 @@ def test_if_you_ever_come_back_as_leverage_or_inside_a_save_offer_is_no_invitati
     assert welcome.verdict("invite_return").outcome.value == "met"
 
 
+def test_a_bare_take_care_is_a_stock_close_but_warm_said_by_name(analyzer):
+    bare = score(analyzer, [CANCEL, ("agent", "It's cancelled from today."), ("customer", "Thanks."), ("agent", "Okay, take care.")])
+    named = score(analyzer, [("customer", "Hi, it's Maren Olsen, I'd like to cancel my cheese box."), ("agent", "Sure, Maren."),
+                             ("customer", "Thanks."), ("agent", "It's cancelled from today. Take care, Maren.")])
+    offering = score(analyzer, [CANCEL, ("agent", "Sure, I can take care of that. Can I get the email on the account?")])
+    assert bare.verdict("warm_farewell").outcome.value == "missed"
+    assert named.verdict("warm_farewell").outcome.value == "met"
+    assert offering.verdict("warm_farewell").outcome.value == "missed"
+
+
 def test_hypothetical_cancellation_is_not_a_confirmation(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "I can cancel it if you'd like, or we could pause it.")])
     assert card.verdict("confirm_cancellation").outcome.value == "missed"
