@@ -435,6 +435,13 @@ def test_a_bare_take_care_is_a_stock_close_but_warm_said_by_name(analyzer):
     assert offering.verdict("warm_farewell").outcome.value == "missed"
 
 
+def test_a_greeting_by_name_in_the_first_agent_turn_personalizes_but_a_check_of_who_is_calling_does_not(analyzer):
+    greeted = score(analyzer, [("customer", "I'd like to cancel my club membership please."), ("agent", "Hi Kayla, Dmitri here. Let me pull up your account.")])
+    checked = score(analyzer, [("customer", "I'd like to cancel my club membership please."), ("agent", "Hi, am I speaking with Kayla?")])
+    assert greeted.verdict("personalize").outcome.value == "met"
+    assert checked.verdict("personalize").outcome.value == "missed"
+
+
 def test_hypothetical_cancellation_is_not_a_confirmation(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "I can cancel it if you'd like, or we could pause it.")])
     assert card.verdict("confirm_cancellation").outcome.value == "missed"

@@ -169,6 +169,8 @@ def _stop_words() -> frozenset[str]:
 
 # An invitation in so many words stays one beside a return perk ("welcome back any time, we'll save you the spot").
 _WELCOME = re.compile(r"\b(?:welcome|rejoin|door|glad to have|love to have|happy to have)\b")
+# The agent checking who is on the line.
+_ASKS_WHO = re.compile(r"\b(?:speaking (?:with|to)|talking (?:with|to)|is this|is that|am i|are you)\b", re.I)
 # Labels of a turn that pushes to stay: a save offer, or a loss, cost or deadline held over the customer.
 _LEVERAGE = frozenset({"offer", "loss_mention", "leverage", "finality"})
 
@@ -230,8 +232,11 @@ def _name_use(ac) -> list:
     pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b", re.I)
     agent_turns = [t for t in ac.call.turns if t.role is Role.AGENT]
     found = []
-    for turn in agent_turns[1:]:  # the first agent turn is usually verification ("am I speaking with...?")
-        match = pattern.search(turn.text)
-        if match:
+    # The first agent turn is usually verification ("am I speaking with Mr. Ortiz?"): there only a greeting by name
+    # counts ("Hi Kayla, Dmitri here", chat's usual opening).
+    greeting = re.compile(r"\b(?:hi|hello|hey|morning|afternoon|evening|thanks|thank you)[,!]?\s+(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b", re.I)
+    for n, turn in enumerate(agent_turns):
+        match = pattern.search(turn.text) if n else greeting.search(turn.text)
+        if match and not (n == 0 and _ASKS_WHO.search(turn.text)):
             found.append(evidence(ac, turn.index, note=f'uses the customer\'s name "{match.group(1)}"'))
     return found
