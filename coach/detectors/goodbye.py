@@ -45,9 +45,14 @@ _OPENER_VOCATIVE = re.compile(
 _VOCATIVE = re.compile(r",\s+([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿā-ž'-]+)(?:\s+[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿā-ž'-]+)?\s*(?=[.!?,]|$)|(?:^|[.!?]\s+)([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿā-ž'-]+)(?=,\s)")
 # The agent addressing someone in any case ("okay yolanda i see you", "oh hank no", "..., theo."): used only for
 # words in the given-name list (patterns/first_names.txt), since lowercase speech-to-text has no capitals to go by.
+# Openers may chain and a filler may follow in speech-to-text: "okay got it jordan", "alright um wendell".
+_OPENERS = (
+    r"(?:okay|ok|alright|all right|oh|thanks|thank you|hi|hello|hey|sure|well|right|great|perfect|got it|got you|"
+    r"sorry|yes|yeah|yep|of course|understood|no problem)"
+)
 _VOCATIVE_ANY_CASE = re.compile(
-    r"(?:^|[.!?]\s+)(?:okay|ok|alright|all right|oh|thanks|thank you|hi|hello|hey|sure|well|right|great|perfect|got it|"
-    r"sorry|yes|yeah|of course|understood|no problem)[,!]?\s+([a-zß-öø-ÿā-ž][a-zß-öø-ÿā-ž'-]+)\b|,\s+([a-zß-öø-ÿā-ž][a-zß-öø-ÿā-ž'-]+)\s*(?=[.!?,]|$)",
+    rf"(?:^|[.!?]\s+)(?:{_OPENERS}[,!]?\s+)+(?:(?:um|uh|er|erm)[,]?\s+)?([a-zß-öø-ÿā-ž][a-zß-öø-ÿā-ž'-]+)\b"
+    r"|,\s+([a-zß-öø-ÿā-ž][a-zß-öø-ÿā-ž'-]+)\s*(?=[.!?,]|$)",
     re.I,
 )
 # How an agent names themselves: their own name (and a colleague's, at a transfer) is never the customer's.
@@ -234,7 +239,10 @@ def _name_use(ac) -> list:
     found = []
     # The first agent turn is usually verification ("am I speaking with Mr. Ortiz?"): there only a greeting by name
     # counts ("Hi Kayla, Dmitri here", chat's usual opening).
-    greeting = re.compile(r"\b(?:hi|hello|hey|morning|afternoon|evening|thanks|thank you)[,!]?\s+(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b", re.I)
+    greeting = re.compile(
+        rf"(?:\b(?:morning|afternoon|evening)|{_OPENERS})[,!]?\s+(?:(?:um|uh|er|erm)[,]?\s+)?(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b",
+        re.I,
+    )
     for n, turn in enumerate(agent_turns):
         match = pattern.search(turn.text) if n else greeting.search(turn.text)
         if match and not (n == 0 and _ASKS_WHO.search(turn.text)):
