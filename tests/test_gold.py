@@ -9,11 +9,11 @@ import pytest
 from coach.evaluate import MISSION_FLAGS, evaluate, load_gold
 
 GOLD = Path(__file__).resolve().parent.parent / "data" / "gold"
-# Regression floors on the gold test split (45 calls: 15 dealt, 30 added blind): the figures measured with the
-# shipped models (README, Accuracy: missing_gratitude 0.98, reason_not_asked 0.96, why_leaving_unanswered
-# 0.80, pressure 0.90) less about one call, so a change that makes the detectors worse fails CI. The issue's
-# target is 0.90 for every mission flag; on this split why_leaving_unanswered (3 positives) does not reach it yet.
-MISSION_F1_FLOORS = {"missing_gratitude": 0.93, "reason_not_asked": 0.88, "why_leaving_unanswered": 0.66, "pressure": 0.86}
+# Regression floors on the gold test split (65 calls: 15 dealt, 30 and 20 added blind): the figures measured with
+# the shipped models (README, Accuracy: missing_gratitude 0.98, reason_not_asked 0.95, why_leaving_unanswered
+# 0.89, pressure 0.93) less about one call, so a change that makes the detectors worse fails CI. The issue's
+# target is 0.90 for every mission flag; on this split why_leaving_unanswered (5 positives) is one call short.
+MISSION_F1_FLOORS = {"missing_gratitude": 0.95, "reason_not_asked": 0.92, "why_leaving_unanswered": 0.75, "pressure": 0.91}
 
 
 def test_gold_labels_load_and_align_with_the_turns_coach_reads():
