@@ -234,15 +234,13 @@ def _name_use(ac) -> list:
     names = customer_names(ac.call)
     if not names:
         return []
-    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b", re.I)
-    agent_turns = [t for t in ac.call.turns if t.role is Role.AGENT]
-    found = []
+    alternation = "|".join(re.escape(n) for n in sorted(names))
+    pattern = re.compile(rf"\b({alternation})\b", re.I)
     # The first agent turn is usually verification ("am I speaking with Mr. Ortiz?"): there only a greeting by name
     # counts ("Hi Kayla, Dmitri here", chat's usual opening).
-    greeting = re.compile(
-        rf"(?:\b(?:morning|afternoon|evening)|{_OPENERS})[,!]?\s+(?:(?:um|uh|er|erm)[,]?\s+)?(" + "|".join(re.escape(n) for n in sorted(names)) + r")\b",
-        re.I,
-    )
+    greeting = re.compile(rf"(?:\b(?:morning|afternoon|evening)|{_OPENERS})[,!]?\s+(?:(?:um|uh|er|erm)[,]?\s+)?({alternation})\b", re.I)
+    agent_turns = [t for t in ac.call.turns if t.role is Role.AGENT]
+    found = []
     for n, turn in enumerate(agent_turns):
         match = pattern.search(turn.text) if n else greeting.search(turn.text)
         if match and not (n == 0 and _ASKS_WHO.search(turn.text)):

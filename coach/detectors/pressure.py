@@ -50,9 +50,9 @@ def detect_pressure(ac, ctx) -> list[Finding]:
     # calls to extra_881 no turn the gratitude patterns recognised was guilt (0 of 208). Thanks and guilt can
     # still share a turn ("thank you for nine years with us. It's a real shame for everybody to see you go":
     # 8 turns in extra_882-921), so only the praise phrases are not counted in a thanking turn and the other
-    # guilt phrases only in the thanking sentence. The gratitude model is less sure of its ground ("I'd have thought a business that's been with us
-    # that long would at least give us the chance" is guilt it reads as thanks): its turns veto only the guilt
-    # model.
+    # guilt phrases only in the thanking sentence. The gratitude model is less sure of its ground ("I'd have
+    # thought a business that's been with us that long would at least give us the chance" is guilt it reads as
+    # thanks): its turns veto only the guilt model.
     thanked = gratitude_turns(ac, ctx)
     grateful = set(thanked)
     thanked_in_words = {turn for turn, by in thanked.items() if by is Source.PATTERN}
