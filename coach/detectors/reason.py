@@ -217,9 +217,10 @@ def _reason_stated(ac, ctx, first_ask: int | None):
         elif m.label.startswith("reason.") and m.label != "reason.declined":
             if m.label == "reason.other" and m.turn in no_bare_reason:
                 continue
-            # In a fee dispute only the price is a reason; the rest is the argument ("nobody ever called me back
-            # about this fee", "I didn't no-show"): 0 of 8 such turns in the labelled calls gave the reason.
-            if m.turn in disputed and m.label != "reason.price":
+            # In a dispute a complaint is the argument, not the reason ("nobody ever called me back about this fee",
+            # "I didn't no-show"): 0 of 8 such turns in the labelled calls gave the reason. A move, a life event or
+            # a rival named there still is one ("I'm moving back to Osaka, and your website says you don't ship").
+            if m.turn in disputed and m.label in _ARGUED_IN_A_DISPUTE:
                 continue
             by_turn.setdefault(m.turn, []).append(m)
     model_hits = sorted(
@@ -254,6 +255,10 @@ def _reason_stated(ac, ctx, first_ask: int | None):
             return None
         return "other", turn.index, evidence(ac, turn.index, note="reason: other (the customer's answer to the reason question)")
     return None
+
+
+# Reason phrases that in a disputed turn are part of the argument.
+_ARGUED_IN_A_DISPUTE = frozenset({"reason.service_quality", "reason.no_longer_needed", "reason.other"})
 
 
 def _category(match) -> str:
