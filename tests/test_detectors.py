@@ -267,6 +267,12 @@ def test_a_fee_disputed_in_answer_to_the_reason_question_is_no_reason(analyzer):
     assert card.flag("why_leaving_unanswered")
 
 
+def test_asking_to_cancel_again_in_answer_to_the_reason_question_gives_no_reason(analyzer):
+    card = score(analyzer, [CANCEL, ("agent", "okay and what's the reason for cancelling"),
+                            ("customer", "yes i want to cancel the package please the rest of the weeks")])
+    assert not card.reason.stated
+
+
 def test_a_reason_named_beside_a_dispute_still_counts(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "May I ask why?"), ("customer", "The price, honestly. It went from 29 to 42 a month in January and nobody told me.")])
     assert card.reason.stated and card.reason.category == "price"

@@ -251,7 +251,7 @@ def _reason_stated(ac, ctx, first_ask: int | None):
         if turn.role is not Role.CUSTOMER:
             continue
         words = ac.normalized[turn.index].split()
-        if turn.index in declined or turn.index in disputed or len(words) < ANSWER_MIN_WORDS:
+        if turn.index in declined or turn.index in disputed or len(words) < ANSWER_MIN_WORDS or _only_asks_again(ac, turn.index):
             return None
         return "other", turn.index, evidence(ac, turn.index, note="reason: other (the customer's answer to the reason question)")
     return None
@@ -259,6 +259,17 @@ def _reason_stated(ac, ctx, first_ask: int | None):
 
 # Reason phrases that in a disputed turn are part of the argument.
 _ARGUED_IN_A_DISPUTE = frozenset({"reason.service_quality", "reason.no_longer_needed", "reason.other"})
+
+
+# An answer this short that asks to cancel again ("yes i want to cancel the package please, the rest of the weeks")
+# says no more than the request did.
+REPEAT_REQUEST_MAX_WORDS = 15
+
+
+def _only_asks_again(ac, turn: int) -> bool:
+    return len(ac.normalized[turn].split()) <= REPEAT_REQUEST_MAX_WORDS and any(
+        m.turn == turn and m.label == "cancel_request" and not m.negated for m in ac.matches
+    )
 
 
 def _category(match) -> str:
