@@ -273,6 +273,16 @@ def test_asking_to_cancel_again_in_answer_to_the_reason_question_gives_no_reason
     assert not card.reason.stated
 
 
+def test_a_complaint_the_customer_says_is_not_why_is_no_reason_but_a_reason_before_it_still_is(analyzer):
+    disclaimed = score(analyzer, [CANCEL, ("agent", "May I ask why?"),
+                                  ("customer", "Well, you had that outage last Tuesday, which was a nuisance. But that's not why, to be honest.")])
+    earlier = score(analyzer, [CANCEL, ("agent", "May I ask why?"),
+                               ("customer", "We're having a baby in six weeks. It's not the club at all. I mean, the changing rooms "
+                                            "are cold, but that's not why.")])
+    assert not disclaimed.reason.stated
+    assert earlier.reason.stated and earlier.reason.category == "life_event"
+
+
 def test_a_reason_named_beside_a_dispute_still_counts(analyzer):
     card = score(analyzer, [CANCEL, ("agent", "May I ask why?"), ("customer", "The price, honestly. It went from 29 to 42 a month in January and nobody told me.")])
     assert card.reason.stated and card.reason.category == "price"

@@ -208,9 +208,19 @@ def _reason_stated(ac, ctx, first_ask: int | None):
     # to get into it. Gail told me I'd have to write a letter, is that right, because I started one").
     declined = {m.turn for m in ac.by_label("reason.declined")} | {m.turn for m in ac.by_label("process")}
     no_bare_reason = disputed | declined
+    # A complaint the customer then says is not the reason (see reason.disclaimed): a phrase in the same sentence or
+    # the one before is disclaimed ("the changing rooms could do with heating, but that's not why"; a baby two
+    # sentences earlier still counts), and the model, which reads the whole turn, is not trusted there.
+    disclaimed: dict[int, tuple[int, int]] = {}
+    for m in ac.by_label("disclaimed"):
+        text = ac.normalized[m.turn]
+        at = text.find(m.span)
+        disclaimed[m.turn] = (_sentence_before(text, at), at)
     cue_turns = _cue_turns(ac, ctx, first_ask)
     for m in ac.matches:
         if m.negated or turns[m.turn].role is Role.AGENT or (m.turn, m.sentence) in resolved:
+            continue
+        if m.turn in disclaimed and disclaimed[m.turn][0] <= ac.normalized[m.turn].find(m.span) < disclaimed[m.turn][1]:
             continue
         if m.label == "reason_cue" and m.turn in cue_turns and m.turn not in no_bare_reason:
             by_turn.setdefault(m.turn, []).append(m)
@@ -229,7 +239,7 @@ def _reason_stated(ac, ctx, first_ask: int | None):
         if label.startswith("reason.")
         and turns[turn].role is Role.CUSTOMER
         and p >= ctx.model_thresholds.get(label, 1.01)
-        and turn not in disputed | resolved_turns
+        and turn not in disputed | resolved_turns | set(disclaimed)
     )
     # The first reason given, whoever recognised it: a paraphrase the model caught at turn 5 comes before a
     # phrase matched at turn 9, and the agent's reply to it is what acknowledgement is looked for after.
@@ -251,10 +261,16 @@ def _reason_stated(ac, ctx, first_ask: int | None):
         if turn.role is not Role.CUSTOMER:
             continue
         words = ac.normalized[turn.index].split()
-        if turn.index in declined or turn.index in disputed or len(words) < ANSWER_MIN_WORDS or _only_asks_again(ac, turn.index):
+        if turn.index in declined | disputed | set(disclaimed) or len(words) < ANSWER_MIN_WORDS or _only_asks_again(ac, turn.index):
             return None
         return "other", turn.index, evidence(ac, turn.index, note="reason: other (the customer's answer to the reason question)")
     return None
+
+
+def _sentence_before(text: str, at: int) -> int:
+    """Where the sentence before the one holding position ``at`` starts (0 without punctuation)."""
+    ends = [i for i, ch in enumerate(text[:at]) if ch in ".?!"]
+    return ends[-2] + 1 if len(ends) >= 2 else 0
 
 
 # Reason phrases that in a disputed turn are part of the argument.
