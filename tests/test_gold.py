@@ -9,11 +9,11 @@ import pytest
 from coach.evaluate import MISSION_FLAGS, evaluate, load_gold
 
 GOLD = Path(__file__).resolve().parent.parent / "data" / "gold"
-# Regression floors on the gold test split (65 calls: 15 dealt, 30 and 20 added blind): the figures measured with
-# the shipped models (README, Accuracy: missing_gratitude 0.98, reason_not_asked 0.95, why_leaving_unanswered
-# 0.89, pressure 0.93) less about one call, so a change that makes the detectors worse fails CI. The issue's
-# target is 0.90 for every mission flag; on this split why_leaving_unanswered (5 positives) is one call short.
-MISSION_F1_FLOORS = {"missing_gratitude": 0.95, "reason_not_asked": 0.92, "why_leaving_unanswered": 0.75, "pressure": 0.91}
+# Regression floors on the gold test split (65 calls: 15 dealt, 30 and 20 added blind): the bar, F1 0.90
+# on every mission flag, or about a call below the measured figure where that is higher (README, Accuracy:
+# missing_gratitude 0.98, reason_not_asked 0.95, why_leaving_unanswered 1.00, pressure 0.91). .ci/run also runs
+# `coach evaluate data/gold --split test --fail-under 0.90`.
+MISSION_F1_FLOORS = {"missing_gratitude": 0.95, "reason_not_asked": 0.92, "why_leaving_unanswered": 0.90, "pressure": 0.90}
 
 
 def test_gold_labels_load_and_align_with_the_turns_coach_reads():
@@ -74,12 +74,16 @@ def test_appending_calls_never_moves_a_dealt_call():
 #   without a reason, so why_leaving_unanswered has nothing to measure.
 # - fresh6: gratitude (0.92), the reason question (1.00) and pressure (1.00) held at the bar; it too has no call
 #   without a reason.
+# - fresh8 (first run at the end of the round that wrote fresh9): gratitude (1.00) held at the bar; the reason
+#   question (0.80, 2 positives and a false alarm) and pressure (0.87, three false alarms) a call below; one call
+#   without a reason, too few for a floor.
 BLIND_SET_FLOORS = {
     "fresh2": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90},
     "fresh3": {"missing_gratitude": 0.90, "why_leaving_unanswered": 0.90, "reason_not_asked": 0.75, "pressure": 0.75},
     "fresh4": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.75},
     "fresh5": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90},
     "fresh6": {"missing_gratitude": 0.90, "reason_not_asked": 0.90, "pressure": 0.90},
+    "fresh8": {"missing_gratitude": 0.90, "reason_not_asked": 0.66, "pressure": 0.80},
 }
 
 

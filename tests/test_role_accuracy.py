@@ -12,7 +12,8 @@ from tools.role_accuracy import role_accuracy
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-@pytest.mark.parametrize("name, floor", [("gold", 1.0), ("extra", 1.0), ("samples", 1.0), ("fresh", 1.0), ("fresh2", 1.0), ("fresh3", 1.0), ("fresh4", 1.0), ("fresh5", 1.0), ("fresh6", 1.0)])
+# fresh8 was measured once blind (12 of 402 turns wrong, all in one call) and is held there, not fixed from.
+@pytest.mark.parametrize("name, floor", [("gold", 1.0), ("extra", 1.0), ("samples", 1.0), ("fresh", 1.0), ("fresh2", 1.0), ("fresh3", 1.0), ("fresh4", 1.0), ("fresh5", 1.0), ("fresh6", 1.0), ("fresh8", 0.97)])
 def test_role_inference_per_turn_holds_on_each_labelled_set(name, floor):
     result = role_accuracy(DATA / name)
     assert not result["misaligned"]
