@@ -257,11 +257,12 @@ def _reason_stated(ac, ctx, first_ask: int | None):
         return None
     # Asked, but the answer matches no known category: a substantive answer is still a reason (not a refusal to
     # give one, nor "I want it done before it renews, that's the main thing", which says how and when).
+    no_answer = declined | disputed | set(disclaimed)
     for turn in turns[first_ask + 1 :]:
         if turn.role is not Role.CUSTOMER:
             continue
         words = ac.normalized[turn.index].split()
-        if turn.index in declined | disputed | set(disclaimed) or len(words) < ANSWER_MIN_WORDS or _only_asks_again(ac, turn.index):
+        if turn.index in no_answer or len(words) < ANSWER_MIN_WORDS or _only_asks_again(ac, turn.index):
             return None
         return "other", turn.index, evidence(ac, turn.index, note="reason: other (the customer's answer to the reason question)")
     return None
